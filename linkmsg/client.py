@@ -1,0 +1,623 @@
+"""``Client`` and ``AsyncClient``: drive a provider's sans-IO operations over httpx.
+
+Everything that is not I/O (argument parsing, capability checks, cursor
+encoding, dedup and loop detection, credit accounting) lives in
+:class:`_ClientCore` and :class:`Pager`, shared by both clients.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import attrs
+import httpx
+
+from linkmsg import cursor as _cursor
+from linkmsg.config import ResolvedConfig, build_settings, resolve
+from linkmsg.errors import (
+    InvalidArgument,
+    InvalidIdentifier,
+    LinkmsgError,
+    PaginationError,
+    ResponseShapeError,
+    SendOutcomeUnknown,
+    UnsupportedOperation,
+)
+from linkmsg.identity import parse_conversation_id, parse_profile
+from linkmsg.model import Capability, Conversation, Message, Page, Participant, SendResult
+from linkmsg.provider import (
+    ConversationTarget,
+    HTTPSettings,
+    Operation,
+    Provider,
+    Request,
+    Response,
+    SendRequest,
+    VendorPage,
+)
+from linkmsg.registry import get_provider_class
+from linkmsg.transport import AsyncTransport, SyncTransport
+
+__all__ = ["AsyncClient", "Client", "Pager"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+_MAX_EMPTY_PAGES = 3
+
+
+class Pager(Generic[T]):
+    """Follows cursors across pages: yields each id once, stops on a loop."""
+
+    def __init__(self, provider: str, id_of: Callable[[T], str]) -> None:
+        self.provider = provider
+        self.id_of = id_of
+        self.seen_ids: set[str] = set()
+        self.seen_cursors: set[str] = set()
+        self.empty_pages = 0
+
+    def accept(self, page: Page[T]) -> list[T]:
+        fresh = []
+        for item in page.items:
+            key = self.id_of(item)
+            if key not in self.seen_ids:
+                self.seen_ids.add(key)
+                fresh.append(item)
+        nxt = page.next_cursor
+        if nxt is not None:
+            if nxt in self.seen_cursors:
+                raise PaginationError(
+                    f"{self.provider} returned a cursor it had already returned; "
+                    "stopping instead of looping forever",
+                    provider=self.provider,
+                )
+            self.seen_cursors.add(nxt)
+            self.empty_pages = 0 if fresh else self.empty_pages + 1
+            if self.empty_pages >= _MAX_EMPTY_PAGES:
+                raise PaginationError(
+                    f"{self.provider} returned {_MAX_EMPTY_PAGES} pages in a row with nothing new; "
+                    "its cursor does not advance",
+                    provider=self.provider,
+                )
+        return fresh
+
+
+def _matches_keywords(conversation: Conversation, keywords: str) -> bool:
+    needle = keywords.casefold()
+    haystack = [p.name or "" for p in conversation.participants]
+    if conversation.latest_message is not None:
+        haystack.append(conversation.latest_message.text)
+        haystack.append(conversation.latest_message.subject or "")
+    return any(needle in text.casefold() for text in haystack)
+
+
+class _ClientCore:
+    provider: Provider
+    _settings_overrides: dict[str, Any]
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        profile: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        http_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        **settings: Any,
+    ) -> None:
+        resolved = resolve(provider, profile, config_path)
+        self._resolved: ResolvedConfig = resolved
+        cls = get_provider_class(resolved.provider)
+        self.provider = cls(build_settings(cls.settings_class, resolved, settings))
+        self._http_transport = http_transport
+        self.credits_used: float = 0.0
+
+    # -- public read-only facts --------------------------------------------
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.provider.capabilities
+
+    @property
+    def is_demo(self) -> bool:
+        """True when no configuration chose a provider (the memory demo inbox)."""
+        return self._resolved.is_default
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} provider={self.provider_name!r} settings={self.provider.settings!r}>"
+
+    # -- argument handling ---------------------------------------------------
+
+    def _require(self, capability: Capability, detail: str = "") -> None:
+        if capability not in self.provider.capabilities:
+            raise UnsupportedOperation(self.provider.name, capability.value, detail)
+
+    def _target(self, conversation: Conversation | str) -> ConversationTarget:
+        if isinstance(conversation, Conversation):
+            ref = parse_conversation_id(conversation.id, mailbox_urn=self.provider.mailbox_urn)
+            return ConversationTarget(ref, conversation)
+        if not isinstance(conversation, str):
+            raise InvalidArgument(
+                f"conversation must be a Conversation or an id string, got {type(conversation).__name__}"
+            )
+        return ConversationTarget(parse_conversation_id(conversation, mailbox_urn=self.provider.mailbox_urn))
+
+    def _limit(self, limit: int | None, default: int | None = None) -> int:
+        if limit is None:
+            return default or self.provider.default_page_size
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidArgument(f"limit must be a positive integer, got {limit!r}")
+        return min(limit, self.provider.max_page_size)
+
+    def _conversations_call(
+        self,
+        limit: int | None,
+        unread: bool | None,
+        keywords: str | None,
+        cursor: str | None,
+        options: Mapping[str, Any],
+        default_limit: int | None = None,
+    ) -> tuple[Operation[VendorPage[Conversation]], Callable[[VendorPage[Conversation]], Page[Conversation]]]:
+        self._require(Capability.LIST_CONVERSATIONS)
+        unread = True if unread else None  # only True filters; False means "any"
+        if unread:
+            self._require(Capability.FILTER_UNREAD)
+        if keywords is not None and not isinstance(keywords, str):
+            raise InvalidArgument("keywords must be a string")
+        keywords = keywords or None
+        if keywords:
+            self._require(Capability.FILTER_KEYWORDS)
+        unknown = set(options) - self.provider.conversation_options
+        if unknown:
+            raise InvalidArgument(
+                f"{self.provider.name} does not take the option {sorted(unknown)[0]!r}; "
+                f"it takes: {', '.join(sorted(self.provider.conversation_options)) or 'none'}"
+            )
+        filters = {"unread": unread, "keywords": keywords, **options}
+        position = self._decode(cursor, "conversations", filters)
+        emulate = bool(keywords) and Capability.FILTER_KEYWORDS in self.provider.emulated
+        op = self.provider.list_conversations(
+            limit=self._limit(limit, default_limit),
+            unread=unread,
+            keywords=None if emulate else keywords,
+            position=position,
+            options=dict(options),
+        )
+
+        def finish(vendor: VendorPage[Conversation]) -> Page[Conversation]:
+            items = vendor.items
+            if emulate and keywords:
+                items = [c for c in items if _matches_keywords(c, keywords)]
+            return self._page(vendor, items, "conversations", filters)
+
+        return op, finish
+
+    def _messages_call(
+        self, conversation: Conversation | str, limit: int | None, cursor: str | None, default_limit: int | None = None
+    ) -> tuple[Operation[VendorPage[Message]], Callable[[VendorPage[Message]], Page[Message]]]:
+        self._require(Capability.READ_HISTORY)
+        target = self._target(conversation)
+        filters = {"conversation": target.ref.thread_id}
+        position = self._decode(cursor, "messages", filters)
+        op = self.provider.list_messages(target, limit=self._limit(limit, default_limit), position=position)
+        return op, lambda vendor: self._page(vendor, vendor.items, "messages", filters)
+
+    def _send_request(
+        self,
+        text: str,
+        to: Participant | str | None,
+        conversation: Conversation | str | None,
+        typing: bool,
+        subject: str | None,
+        inmail: bool,
+        media_url: str | None,
+    ) -> SendRequest:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgument("text must be a non-empty string")
+        if to is None and conversation is None:
+            raise InvalidArgument("send_message needs to= (a profile) or conversation= (a thread)")
+        profile = None
+        if to is not None:
+            self._require(Capability.SEND_TO_PROFILE)
+            if isinstance(to, Participant):
+                key = to.urn or to.profile_url or to.public_id
+                if not key:
+                    raise InvalidArgument("that Participant has no URN, profile URL or public id to send to")
+                profile = parse_profile(key)
+            elif isinstance(to, str):
+                profile = parse_profile(to)
+            else:
+                raise InvalidArgument(f"to must be a Participant or a profile id/URN/URL, got {type(to).__name__}")
+        target = None
+        if conversation is not None:
+            if to is None:
+                self._require(Capability.REPLY_IN_CONVERSATION)
+            target = self._target(conversation)
+        if inmail:
+            self._require(Capability.INMAIL)
+        if media_url is not None:
+            self._require(Capability.MEDIA)
+        return SendRequest(
+            text=text,
+            to=profile,
+            conversation=target,
+            typing=bool(typing) and Capability.TYPING in self.provider.capabilities,
+            subject=subject,
+            inmail=inmail,
+            media_url=media_url,
+        )
+
+    def _decode(self, cursor: str | None, listing: str, filters: Mapping[str, Any]) -> Any:
+        if cursor is None:
+            return None
+        return _cursor.decode(cursor, provider=self.provider.name, listing=listing, filters=filters)
+
+    def _page(self, vendor: VendorPage[T], items: Any, listing: str, filters: Mapping[str, Any]) -> Page[T]:
+        nxt = None
+        if vendor.next_position is not None:
+            nxt = _cursor.encode(self.provider.name, listing, filters, vendor.next_position)
+        if vendor.credits_used:
+            self.credits_used += vendor.credits_used
+        return Page(tuple(items), nxt, nxt is not None, vendor.total, vendor.credits_used)
+
+    def _sent(self, result: SendResult) -> SendResult:
+        if result.credits_used:
+            self.credits_used += result.credits_used
+        return result
+
+    def _enrich_unknown(self, exc: SendOutcomeUnknown, request: SendRequest) -> SendOutcomeUnknown:
+        exc.text = request.text
+        exc.to = request.to.key if request.to else None
+        if request.conversation is not None:
+            exc.conversation_id = request.conversation.ref.urn or request.conversation.ref.thread_id
+        return exc
+
+    def _ex(self, name: str) -> Callable[..., Operation[Any]]:
+        if not name.startswith("ex_"):
+            raise AttributeError(name)
+        method = getattr(self.provider, name, None)
+        if method is None:
+            raise UnsupportedOperation(self.provider.name, name)
+        return method  # type: ignore[no-any-return]
+
+
+def _reconcile_match(message: Message, error: SendOutcomeUnknown, since: datetime) -> bool:
+    return message.text.strip() == error.text.strip() and message.sent_at >= since and message.outgoing is not False
+
+
+def _since(error: SendOutcomeUnknown) -> datetime:
+    started = error.attempted_at if isinstance(error.attempted_at, datetime) else datetime.now(UTC)
+    return started - timedelta(minutes=2)  # vendor clocks drift
+
+
+def _wrap_op_error(provider: str, exc: Exception) -> LinkmsgError:
+    if isinstance(exc, InvalidIdentifier):
+        return exc
+    return ResponseShapeError(
+        f"{provider} returned a response linkmsg could not read ({type(exc).__name__}: {exc})",
+        provider=provider,
+    )
+
+
+class Client(_ClientCore):
+    """The synchronous client. See the README for a tour."""
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        profile: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        http_transport: httpx.BaseTransport | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(provider, profile=profile, config_path=config_path, http_transport=http_transport, **settings)
+        self._http: httpx.Client | None = None
+        self._transport: SyncTransport | None = None
+
+    @classmethod
+    def from_config(
+        cls, path: str | os.PathLike[str] | None = None, profile: str | None = None
+    ) -> Client:
+        return cls(profile=profile, config_path=path)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def _get_transport(self) -> SyncTransport:
+        if self._transport is None:
+            settings = self.provider.settings
+            if not isinstance(settings, HTTPSettings):
+                raise ResponseShapeError(
+                    f"provider {self.provider.name!r} made an HTTP request but has no HTTP settings",
+                    provider=self.provider.name,
+                )
+            self._http = httpx.Client(follow_redirects=True, transport=self._http_transport)  # type: ignore[arg-type]
+            self._transport = SyncTransport(self.provider, settings, self._http)
+        return self._transport
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+            self._transport = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- driver ----------------------------------------------------------------
+
+    def _run(self, op: Operation[R]) -> R:
+        try:
+            request: Request = next(op)
+            while True:
+                response: Response = self._get_transport().send(request)
+                request = op.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except LinkmsgError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - nothing but LinkmsgError escapes
+            raise _wrap_op_error(self.provider.name, exc) from exc
+        finally:
+            op.close()
+
+    # -- operations -------------------------------------------------------------
+
+    def list_conversations(
+        self,
+        limit: int | None = None,
+        unread: bool | None = None,
+        keywords: str | None = None,
+        cursor: str | None = None,
+        **options: Any,
+    ) -> Page[Conversation]:
+        """One page of conversations, most recent activity first."""
+        op, finish = self._conversations_call(limit, unread, keywords, cursor, options)
+        return finish(self._run(op))
+
+    def iter_conversations(
+        self, unread: bool | None = None, keywords: str | None = None, *, page_size: int | None = None, **options: Any
+    ) -> Iterator[Conversation]:
+        """Every conversation, following cursors; each yielded once."""
+        pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
+        cursor = None
+        while True:
+            op, finish = self._conversations_call(
+                page_size, unread, keywords, cursor, options, self.provider.max_page_size
+            )
+            page = finish(self._run(op))
+            yield from pager.accept(page)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def list_messages(
+        self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Message]:
+        """One page of a conversation's messages, newest first."""
+        op, finish = self._messages_call(conversation, limit, cursor)
+        return finish(self._run(op))
+
+    def iter_messages(self, conversation: Conversation | str, *, page_size: int | None = None) -> Iterator[Message]:
+        """A conversation's whole history, newest first; each message once."""
+        pager: Pager[Message] = Pager(self.provider.name, lambda m: m.id)
+        cursor = None
+        while True:
+            op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
+            page = finish(self._run(op))
+            yield from pager.accept(page)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def send_message(
+        self,
+        text: str,
+        to: Participant | str | None = None,
+        conversation: Conversation | str | None = None,
+        typing: bool = True,
+        *,
+        subject: str | None = None,
+        inmail: bool = False,
+        media_url: str | None = None,
+    ) -> SendResult:
+        """Send ``text`` to a profile or into a conversation. Never retried once it may have left."""
+        request = self._send_request(text, to, conversation, typing, subject, inmail, media_url)
+        try:
+            return self._sent(self._run(self.provider.send_message(request)))
+        except SendOutcomeUnknown as exc:
+            raise self._enrich_unknown(exc, request) from None
+
+    def send_typing(self, conversation: Conversation | str) -> None:
+        self._require(Capability.TYPING)
+        self._run(self.provider.send_typing(self._target(conversation)))
+
+    def mark_read(self, conversation: Conversation | str) -> None:
+        self._require(Capability.MARK_READ)
+        self._run(self.provider.mark_read(self._target(conversation)))
+
+    def reconcile_send(self, error: SendOutcomeUnknown, *, max_messages: int = 50) -> Message | None:
+        """After :class:`SendOutcomeUnknown`: the message if it landed, else None.
+
+        Reads the conversation's newest messages (at most ``max_messages``)
+        and looks for one with the same text sent since the attempt.
+        """
+        if error.conversation_id is None:
+            raise InvalidArgument(
+                "this send named no conversation; read the recipient's conversation and "
+                "call reconcile_send again with error.conversation_id set"
+            )
+        since = _since(error)
+        for n, message in enumerate(self.iter_messages(error.conversation_id)):
+            if _reconcile_match(message, error, since):
+                return message
+            if n + 1 >= max_messages or message.sent_at < since:
+                return None
+        return None
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = self._ex(name)
+        return lambda *args, **kwargs: self._run(method(*args, **kwargs))
+
+
+class AsyncClient(_ClientCore):
+    """The asyncio client: the same methods as :class:`Client`, awaitable."""
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        profile: str | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(provider, profile=profile, config_path=config_path, http_transport=http_transport, **settings)
+        self._http: httpx.AsyncClient | None = None
+        self._transport: AsyncTransport | None = None
+
+    @classmethod
+    def from_config(
+        cls, path: str | os.PathLike[str] | None = None, profile: str | None = None
+    ) -> AsyncClient:
+        return cls(profile=profile, config_path=path)
+
+    def _get_transport(self) -> AsyncTransport:
+        if self._transport is None:
+            settings = self.provider.settings
+            if not isinstance(settings, HTTPSettings):
+                raise ResponseShapeError(
+                    f"provider {self.provider.name!r} made an HTTP request but has no HTTP settings",
+                    provider=self.provider.name,
+                )
+            limits = httpx.Limits(max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency)
+            self._http = httpx.AsyncClient(follow_redirects=True, transport=self._http_transport, limits=limits)  # type: ignore[arg-type]
+            self._transport = AsyncTransport(self.provider, settings, self._http)
+        return self._transport
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+            self._transport = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _run(self, op: Operation[R]) -> R:
+        try:
+            request: Request = next(op)
+            while True:
+                response: Response = await self._get_transport().send(request)
+                request = op.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except LinkmsgError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _wrap_op_error(self.provider.name, exc) from exc
+        finally:
+            op.close()
+
+    async def list_conversations(
+        self,
+        limit: int | None = None,
+        unread: bool | None = None,
+        keywords: str | None = None,
+        cursor: str | None = None,
+        **options: Any,
+    ) -> Page[Conversation]:
+        op, finish = self._conversations_call(limit, unread, keywords, cursor, options)
+        return finish(await self._run(op))
+
+    async def iter_conversations(
+        self, unread: bool | None = None, keywords: str | None = None, *, page_size: int | None = None, **options: Any
+    ) -> AsyncIterator[Conversation]:
+        pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
+        cursor = None
+        while True:
+            op, finish = self._conversations_call(
+                page_size, unread, keywords, cursor, options, self.provider.max_page_size
+            )
+            page = finish(await self._run(op))
+            for item in pager.accept(page):
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def list_messages(
+        self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Message]:
+        op, finish = self._messages_call(conversation, limit, cursor)
+        return finish(await self._run(op))
+
+    async def iter_messages(
+        self, conversation: Conversation | str, *, page_size: int | None = None
+    ) -> AsyncIterator[Message]:
+        pager: Pager[Message] = Pager(self.provider.name, lambda m: m.id)
+        cursor = None
+        while True:
+            op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
+            page = finish(await self._run(op))
+            for item in pager.accept(page):
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def send_message(
+        self,
+        text: str,
+        to: Participant | str | None = None,
+        conversation: Conversation | str | None = None,
+        typing: bool = True,
+        *,
+        subject: str | None = None,
+        inmail: bool = False,
+        media_url: str | None = None,
+    ) -> SendResult:
+        request = self._send_request(text, to, conversation, typing, subject, inmail, media_url)
+        try:
+            return self._sent(await self._run(self.provider.send_message(request)))
+        except SendOutcomeUnknown as exc:
+            raise self._enrich_unknown(exc, request) from None
+
+    async def send_typing(self, conversation: Conversation | str) -> None:
+        self._require(Capability.TYPING)
+        await self._run(self.provider.send_typing(self._target(conversation)))
+
+    async def mark_read(self, conversation: Conversation | str) -> None:
+        self._require(Capability.MARK_READ)
+        await self._run(self.provider.mark_read(self._target(conversation)))
+
+    async def reconcile_send(self, error: SendOutcomeUnknown, *, max_messages: int = 50) -> Message | None:
+        if error.conversation_id is None:
+            raise InvalidArgument(
+                "this send named no conversation; read the recipient's conversation and "
+                "call reconcile_send again with error.conversation_id set"
+            )
+        since = _since(error)
+        n = 0
+        async for message in self.iter_messages(error.conversation_id):
+            if _reconcile_match(message, error, since):
+                return message
+            n += 1
+            if n >= max_messages or message.sent_at < since:
+                return None
+        return None
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = self._ex(name)
+        return lambda *args, **kwargs: self._run(method(*args, **kwargs))

@@ -1,0 +1,71 @@
+"""Paging helpers shared by providers whose message cursor is a timestamp.
+
+Vendors that page history by "messages older than this millisecond" lose or
+repeat messages that share the boundary millisecond. :class:`TimeAnchor`
+fixes this once: the position keeps the boundary millisecond *and* the ids
+already returned at it; the next request asks from one millisecond later
+(inclusive of the boundary whether the vendor compares with < or <=), and
+:meth:`TimeAnchor.filter` drops what was already returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from linkmsg.errors import InvalidCursor
+
+__all__ = ["TimeAnchor"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(slots=True)
+class TimeAnchor:
+    ms: int
+    seen: frozenset[str] = frozenset()
+
+    @property
+    def request_cursor(self) -> int:
+        """The vendor cursor to send: one ms past the boundary, so nothing at it is skipped."""
+        return self.ms + 1
+
+    def filter(self, items: Sequence[T], ms_of: Callable[[T], int], id_of: Callable[[T], str]) -> list[T]:
+        """Items strictly older than the boundary, plus boundary items not yet returned."""
+        return [
+            item
+            for item in items
+            if ms_of(item) < self.ms or (ms_of(item) == self.ms and id_of(item) not in self.seen)
+        ]
+
+    @classmethod
+    def after(
+        cls,
+        items: Sequence[T],
+        ms_of: Callable[[T], int],
+        id_of: Callable[[T], str],
+        previous: TimeAnchor | None = None,
+    ) -> TimeAnchor | None:
+        """The anchor for the page after ``items`` (None when ``items`` is empty)."""
+        if not items:
+            return None
+        oldest = min(ms_of(item) for item in items)
+        seen = {id_of(item) for item in items if ms_of(item) == oldest}
+        if previous is not None and previous.ms == oldest:
+            seen |= previous.seen
+        return cls(oldest, frozenset(seen))
+
+    def to_position(self) -> dict[str, Any]:
+        return {"ms": self.ms, "seen": sorted(self.seen)}
+
+    @classmethod
+    def from_position(cls, position: Any) -> TimeAnchor:
+        if isinstance(position, int) and not isinstance(position, bool):
+            return cls(position)
+        if isinstance(position, dict):
+            ms, seen = position.get("ms"), position.get("seen", [])
+            if isinstance(ms, int) and isinstance(seen, list) and all(isinstance(s, str) for s in seen):
+                return cls(ms, frozenset(seen))
+        raise InvalidCursor("cursor does not hold a message timestamp position")

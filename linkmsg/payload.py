@@ -1,0 +1,86 @@
+"""Structuring vendor JSON into attrs payload classes with cattrs.
+
+Providers describe a vendor payload as small attrs classes and name the
+vendor's key once with :func:`field` (``field("sentAt")``). :func:`structure`
+runs a fast converter first and, only when that fails, a detailed one to report
+the path of the bad field as :class:`~linkmsg.errors.ResponseShapeError`.
+Unknown extra keys are always tolerated: vendors add fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from linkmsg.errors import ResponseShapeError
+
+__all__ = ["converter", "field", "structure"]
+
+T = TypeVar("T")
+_KEY = "linkmsg_key"
+
+
+def field(key: str | None = None, **kwargs: Any) -> Any:
+    """An attrs field read from the vendor key ``key`` (default: its own name)."""
+    metadata = dict(kwargs.pop("metadata", {}) or {})
+    if key is not None:
+        metadata[_KEY] = key
+    return attrs.field(metadata=metadata, **kwargs)
+
+
+def _make_converter(detailed: bool) -> cattrs.Converter:
+    conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+
+    def factory(cls: type[Any]) -> Any:
+        renames = {
+            a.name: override(rename=a.metadata[_KEY])
+            for a in attrs.fields(cls)
+            if _KEY in a.metadata
+        }
+        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    conv.register_structure_hook_factory(attrs.has, factory)
+    # A str field holding a number or object is drift, not text: reject it.
+    conv.register_structure_hook(str, _structure_str)
+    return conv
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+converter = _make_converter(detailed=False)
+_detailed = _make_converter(detailed=True)
+
+
+def _error_path(exc: BaseException) -> tuple[str, str]:
+    messages = cattrs.transform_error(exc, path="$") if isinstance(
+        exc, cattrs.BaseValidationError
+    ) else [f"{exc} @ $"]
+    first = messages[0] if messages else "invalid value @ $"
+    what, _, where = first.rpartition(" @ ")
+    return (what or first), where.removeprefix("$").lstrip(".") or "$"
+
+
+def structure(data: Any, cls: type[T], *, provider: str, path: str = "") -> T:
+    """Structure ``data`` as ``cls`` or raise ResponseShapeError naming the field."""
+    try:
+        return converter.structure(data, cls)
+    except Exception:  # noqa: BLE001 - any failure is a shape error; find where
+        pass
+    try:
+        result = _detailed.structure(data, cls)
+    except Exception as exc:  # noqa: BLE001
+        what, where = _error_path(exc)
+        full = ".".join(p for p in (path, where if where != "$" else "") if p) or "$"
+        raise ResponseShapeError(
+            f"{provider} returned an unexpected response shape at {full}: {what}",
+            path=full,
+            provider=provider,
+        ) from None
+    return result

@@ -1,0 +1,1 @@
+"""pytest plugin hook module (fixtures for provider authors)."""
