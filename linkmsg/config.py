@@ -188,25 +188,17 @@ def build_settings(cls: type[Settings], resolved: ResolvedConfig, kwargs: Mappin
     values: dict[str, Any] = dict(resolved.values)
     values.update(_env_settings(cls))
     values.update({k: v for k, v in kwargs.items() if v is not None})
-    label = f"provider {resolved.provider!r}" + (
-        f", profile {resolved.profile!r}" if resolved.profile else ""
-    )
+    label = f"provider {resolved.provider!r}" + (f", profile {resolved.profile!r}" if resolved.profile else "")
     fields = attrs.fields_dict(cls)
     hints = typing.get_type_hints(cls)
     for key in values:
         if key not in fields:
-            raise ConfigError(
-                f"unknown setting {key!r} for {label}; known settings: {', '.join(sorted(fields))}"
-            )
+            raise ConfigError(f"unknown setting {key!r} for {label}; known settings: {', '.join(sorted(fields))}")
     clean = {}
     for key, value in values.items():
         where = f"setting {key!r} ({label})"
         clean[key] = _coerce(_dereference(value, where), hints.get(key, Any), where)
-    missing = [
-        name
-        for name, field in fields.items()
-        if field.default is attrs.NOTHING and name not in clean
-    ]
+    missing = [name for name, field in fields.items() if field.default is attrs.NOTHING and name not in clean]
     if missing:
         raise ConfigError(
             f"missing required setting {missing[0]!r} for {label}; pass {missing[0]}=... "

@@ -21,7 +21,7 @@ import attrs
 
 from linkmsg.errors import InvalidCursor, NotFoundError
 from linkmsg.hookspecs import hookimpl
-from linkmsg.identity import conversation_urn, message_urn, profile_urn
+from linkmsg.identity import ProfileRef, conversation_urn, message_urn, profile_urn
 from linkmsg.model import (
     Attachment,
     Capability,
@@ -123,34 +123,97 @@ class Inbox:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-_FIRST = ["Aïcha", "Bjørn", "Chloé", "Dmitri", "Eun-ji", "Farouk", "Grace", "Hiroshi", "Inès", "João",
-          "Kwame", "Léa", "Mateo", "Nadia", "Oğuz", "Priya", "Quentin", "Rosa", "Sven", "Thảo",
-          "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoë"]
-_LAST = ["Okafor", "Lindqvist", "Dubois", "Petrov", "Kim", "Haddad", "Hopper", "Tanaka", "Moreau",
-         "Silva", "Mensah", "Martin", "García", "Rahman", "Yılmaz", "Sharma", "Lefèvre", "Díaz"]
+_FIRST = [
+    "Aïcha",
+    "Bjørn",
+    "Chloé",
+    "Dmitri",
+    "Eun-ji",
+    "Farouk",
+    "Grace",
+    "Hiroshi",
+    "Inès",
+    "João",
+    "Kwame",
+    "Léa",
+    "Mateo",
+    "Nadia",
+    "Oğuz",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Thảo",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoë",
+]
+_LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Dubois",
+    "Petrov",
+    "Kim",
+    "Haddad",
+    "Hopper",
+    "Tanaka",
+    "Moreau",
+    "Silva",
+    "Mensah",
+    "Martin",
+    "García",
+    "Rahman",
+    "Yılmaz",
+    "Sharma",
+    "Lefèvre",
+    "Díaz",
+]
 _LINES = [
-    "Thanks for connecting! 🙌", "Are you free for a quick call next week?", "Here is the deck we discussed.",
-    "Congrats on the new role 🎉", "Could you share the pricing sheet?", "Sounds good — talk soon.",
-    "I'll loop in my colleague.", "Let me check with the team and get back to you.",
-    "Great meeting you at the conference!", "Would Tuesday 10:00 CET work?", "👍", "Merci beaucoup !",
-    "Following up on my last message.", "Here's the link to the recording.", "Happy to help 😊",
+    "Thanks for connecting! 🙌",
+    "Are you free for a quick call next week?",
+    "Here is the deck we discussed.",
+    "Congrats on the new role 🎉",
+    "Could you share the pricing sheet?",
+    "Sounds good — talk soon.",
+    "I'll loop in my colleague.",
+    "Let me check with the team and get back to you.",
+    "Great meeting you at the conference!",
+    "Would Tuesday 10:00 CET work?",
+    "👍",
+    "Merci beaucoup !",
+    "Following up on my last message.",
+    "Here's the link to the recording.",
+    "Happy to help 😊",
 ]
 
 
 def _person(rng: random.Random, n: int) -> Participant:
     first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
-    member = "ACoAA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for _ in range(34))
+    member = "ACoAA" + "".join(
+        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for _ in range(34)
+    )
     slug = f"{first}-{last}-{n:04d}".lower()
     urn = profile_urn(member)
     return Participant(
-        id=urn, urn=urn, public_id=slug, name=f"{first} {last}", first_name=first, last_name=last,
+        id=urn,
+        urn=urn,
+        public_id=slug,
+        name=f"{first} {last}",
+        first_name=first,
+        last_name=last,
         headline=rng.choice(["Head of Sales", "CTO", "Recruiter", "Founder", "Engineering Manager", "VP Marketing"]),
-        profile_url=f"https://www.linkedin.com/in/{member}", picture_url=None, is_self=False,
+        profile_url=f"https://www.linkedin.com/in/{member}",
+        picture_url=None,
+        is_self=False,
     )
 
 
-def demo_inbox(seed: int = 7, conversations: int = 30, messages_per_conversation: int = 20,
-               start: datetime | None = None) -> Inbox:
+def demo_inbox(
+    seed: int = 7, conversations: int = 30, messages_per_conversation: int = 20, start: datetime | None = None
+) -> Inbox:
     """A deterministic inbox in LinkedIn's real id formats.
 
     With the defaults: 30 conversations (3 of them groups), 600 messages,
@@ -160,14 +223,30 @@ def demo_inbox(seed: int = 7, conversations: int = 30, messages_per_conversation
     rng = random.Random(seed)
     owner_member = "ACoAAOwnEr" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(29))
     owner_urn = profile_urn(owner_member)
-    owner = Participant(id=owner_urn, urn=owner_urn, public_id="demo-owner", name="Demo Owner",
-                        first_name="Demo", last_name="Owner", headline="linkmsg demo mailbox",
-                        profile_url=f"https://www.linkedin.com/in/{owner_member}", is_self=True)
+    owner = Participant(
+        id=owner_urn,
+        urn=owner_urn,
+        public_id="demo-owner",
+        name="Demo Owner",
+        first_name="Demo",
+        last_name="Owner",
+        headline="linkmsg demo mailbox",
+        profile_url=f"https://www.linkedin.com/in/{owner_member}",
+        is_self=True,
+    )
     now = start or datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     inbox = Inbox(owner)
     person = 0
     for c in range(conversations):
-        uuid = f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-8{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}"
+        uuid = "-".join(
+            (
+                f"{rng.getrandbits(32):08x}",
+                f"{rng.getrandbits(16):04x}",
+                f"4{rng.getrandbits(12):03x}",
+                f"8{rng.getrandbits(12):03x}",
+                f"{rng.getrandbits(48):012x}",
+            )
+        )
         thread = thread_id_for(uuid)
         conv_id = conversation_urn(owner_urn, thread)
         size = 3 if c % 10 == 4 else 1
@@ -192,19 +271,35 @@ def demo_inbox(seed: int = 7, conversations: int = 30, messages_per_conversation
                 attachments = (Attachment("file", f"https://media.example.invalid/{c}/{n}.pdf", f"doc-{c}-{n}.pdf"),)
             if rng.random() < 0.1:
                 reactions = (Reaction("👍", rng.randint(1, 3), rng.random() < 0.5),)
-            items.append(Message(
-                id=message_urn(owner_urn, message_id_for(ms, n, uuid)), conversation_id=conv_id, text=text,
-                sent_at=_EPOCH + timedelta(milliseconds=ms), sender=sender, outgoing=outgoing, kind=kind,
-                subject=subject, attachments=attachments, reactions=reactions,
-            ))
+            items.append(
+                Message(
+                    id=message_urn(owner_urn, message_id_for(ms, n, uuid)),
+                    conversation_id=conv_id,
+                    text=text,
+                    sent_at=_EPOCH + timedelta(milliseconds=ms),
+                    sender=sender,
+                    outgoing=outgoing,
+                    kind=kind,
+                    subject=subject,
+                    attachments=attachments,
+                    reactions=reactions,
+                )
+            )
             # Two messages in one millisecond at a likely page boundary.
             ms -= 0 if n == 9 else rng.randint(60_000, 36 * 3_600_000)
         unread = 0 if c % 4 else rng.randint(1, 3)
-        inbox.add(Conversation(
-            id=conv_id, thread_id=thread, participants=tuple(people), unread_count=unread,
-            last_activity_at=items[0].sent_at, latest_message=items[0],
-            category="inmail" if c == 2 else "inbox",
-        ), items)
+        inbox.add(
+            Conversation(
+                id=conv_id,
+                thread_id=thread,
+                participants=tuple(people),
+                unread_count=unread,
+                last_activity_at=items[0].sent_at,
+                latest_message=items[0],
+                category="inmail" if c == 2 else "inbox",
+            ),
+            items,
+        )
     return inbox
 
 
@@ -212,6 +307,15 @@ def demo_inbox(seed: int = 7, conversations: int = 30, messages_per_conversation
 class MemorySettings(Settings):
     inbox: Inbox | None = attrs.field(default=None, repr=False)
     seed: int = 7
+
+
+def _same_person(participant: Participant, key: ProfileRef) -> bool:
+    if key.urn and participant.urn == key.urn:
+        return True
+    if key.public_id and participant.public_id == key.public_id:
+        return True
+    url = (participant.profile_url or "").rstrip("/")
+    return bool(key.profile_id) and url.endswith(f"/{key.profile_id}")
 
 
 def _offset(position: Position | None) -> int:
@@ -227,7 +331,9 @@ class MemoryProvider(Provider):
 
     name: ClassVar[str] = "memory"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
-        Capability.CREDITS, Capability.GROUP_SEND, Capability.DELIVERY_ACK,
+        Capability.CREDITS,
+        Capability.GROUP_SEND,
+        Capability.DELIVERY_ACK,
     }
     settings_class: ClassVar[type[Settings]] = MemorySettings
     default_page_size: ClassVar[int] = 20
@@ -243,8 +349,13 @@ class MemoryProvider(Provider):
         return self.inbox.owner.urn
 
     def list_conversations(
-        self, *, limit: int, unread: bool | None, keywords: str | None,
-        position: Position | None, options: Mapping[str, Any],
+        self,
+        *,
+        limit: int,
+        unread: bool | None,
+        keywords: str | None,
+        position: Position | None,
+        options: Mapping[str, Any],
     ) -> Operation[VendorPage[Conversation]]:
         start = _offset(position)
         with self.inbox.lock:
@@ -271,32 +382,46 @@ class MemoryProvider(Provider):
         return VendorPage(items[start : start + limit], nxt, total=len(items))
         yield
 
+    def _thread_for(self, request: SendRequest) -> Conversation:
+        """The conversation a send goes to; a one-to-one thread is opened if needed."""
+        inbox = self.inbox
+        if request.conversation is not None:
+            return inbox.conversation(request.conversation.ref.urn or request.conversation.ref.thread_id)
+        assert request.to is not None  # the client guarantees one of the two
+        key = request.to
+        for conv in inbox.conversations:
+            if len(conv.participants) == 1 and _same_person(conv.participants[0], key):
+                return conv
+        n = len(inbox.conversations)
+        thread = thread_id_for(f"{n:08x}-0000-4000-8000-{n:012x}")
+        other = Participant(id=key.key, urn=key.urn, public_id=key.public_id, profile_url=key.url)
+        conv = Conversation(
+            id=conversation_urn(inbox.owner.urn or "", thread),
+            thread_id=thread,
+            participants=(other,),
+            unread_count=0,
+            category="inbox",
+        )
+        inbox.add(conv, [])
+        return conv
+
     def send_message(self, request: SendRequest) -> Operation[SendResult]:
-        now = datetime.now(UTC).replace(microsecond=(datetime.now(UTC).microsecond // 1000) * 1000)
+        now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # vendors keep milliseconds
         inbox = self.inbox
         with inbox.lock:
-            if request.conversation is not None:
-                conv = inbox.conversation(request.conversation.ref.urn or request.conversation.ref.thread_id)
-            else:
-                assert request.to is not None
-                key = request.to
-                conv = next((c for c in inbox.conversations if any(
-                    p.urn == key.urn and key.urn or p.public_id == key.public_id and key.public_id
-                    or (key.profile_id and p.profile_url and p.profile_url.rstrip("/").endswith(key.profile_id))
-                    for p in c.participants)), None)
-                if conv is None:
-                    uuid = f"{len(inbox.conversations):08x}-0000-4000-8000-{len(inbox.conversations):012x}"
-                    thread = thread_id_for(uuid)
-                    other = Participant(id=key.key, urn=key.urn, public_id=key.public_id, profile_url=key.url)
-                    conv = Conversation(id=conversation_urn(inbox.owner.urn or "", thread), thread_id=thread,
-                                        participants=(other,), unread_count=0, category="inbox")
-                    inbox.add(conv, [])
+            conv = self._thread_for(request)
             ms = int(now.timestamp() * 1000)
             history = inbox.messages[conv.id]
             msg = Message(
                 id=message_urn(inbox.owner.urn or "", message_id_for(ms, len(history), conv.thread_id or "x")),
-                conversation_id=conv.id, text=request.text, sent_at=now, sender=inbox.owner, outgoing=True,
-                kind=MessageKind.INMAIL if request.inmail else MessageKind.TEXT, subject=request.subject,
+                conversation_id=conv.id,
+                text=request.text,
+                sent_at=now,
+                sender=inbox.owner,
+                outgoing=True,
+                kind=MessageKind.INMAIL if request.inmail else MessageKind.TEXT,
+                subject=request.subject,
                 attachments=(Attachment("media", request.media_url),) if request.media_url else (),
             )
             history.insert(0, msg)

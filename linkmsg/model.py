@@ -59,10 +59,6 @@ class Capability(enum.StrEnum):
     CREDITS = "credits"
 
 
-def _raw_field() -> Any:
-    return attrs.field(default=None, eq=False, hash=False, repr=False)
-
-
 @attrs.frozen(slots=True)
 class Participant:
     """A person (or organisation) in a conversation."""
@@ -105,7 +101,7 @@ class Message:
     subject: str | None = None
     attachments: tuple[Attachment, ...] = ()
     reactions: tuple[Reaction, ...] = ()
-    raw: Any = _raw_field()
+    raw: Any = attrs.field(default=None, eq=False, hash=False, repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -117,7 +113,7 @@ class Conversation:
     last_activity_at: datetime | None = None
     latest_message: Message | None = None
     category: str | None = None
-    raw: Any = _raw_field()
+    raw: Any = attrs.field(default=None, eq=False, hash=False, repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -150,4 +146,4 @@ class SendResult:
     sent_at: datetime | None
     delivered: bool | None = None
     credits_used: float | None = None
-    raw: Mapping[str, Any] | None = _raw_field()
+    raw: Mapping[str, Any] | None = attrs.field(default=None, eq=False, hash=False, repr=False)

@@ -35,9 +35,7 @@ class TimeAnchor:
     def filter(self, items: Sequence[T], ms_of: Callable[[T], int], id_of: Callable[[T], str]) -> list[T]:
         """Items strictly older than the boundary, plus boundary items not yet returned."""
         return [
-            item
-            for item in items
-            if ms_of(item) < self.ms or (ms_of(item) == self.ms and id_of(item) not in self.seen)
+            item for item in items if ms_of(item) < self.ms or (ms_of(item) == self.ms and id_of(item) not in self.seen)
         ]
 
     @classmethod

@@ -35,11 +35,7 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
 
     def factory(cls: type[Any]) -> Any:
-        renames = {
-            a.name: override(rename=a.metadata[_KEY])
-            for a in attrs.fields(cls)
-            if _KEY in a.metadata
-        }
+        renames = {a.name: override(rename=a.metadata[_KEY]) for a in attrs.fields(cls) if _KEY in a.metadata}
         return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
 
     conv.register_structure_hook_factory(attrs.has, factory)
@@ -59,9 +55,7 @@ _detailed = _make_converter(detailed=True)
 
 
 def _error_path(exc: BaseException) -> tuple[str, str]:
-    messages = cattrs.transform_error(exc, path="$") if isinstance(
-        exc, cattrs.BaseValidationError
-    ) else [f"{exc} @ $"]
+    messages = cattrs.transform_error(exc, path="$") if isinstance(exc, cattrs.BaseValidationError) else [f"{exc} @ $"]
     first = messages[0] if messages else "invalid value @ $"
     what, _, where = first.rpartition(" @ ")
     return (what or first), where.removeprefix("$").lstrip(".") or "$"
@@ -71,7 +65,7 @@ def structure(data: Any, cls: type[T], *, provider: str, path: str = "") -> T:
     """Structure ``data`` as ``cls`` or raise ResponseShapeError naming the field."""
     try:
         return converter.structure(data, cls)
-    except Exception:  # noqa: BLE001 - any failure is a shape error; find where
+    except Exception:  # noqa: BLE001, S110 - any failure is a shape error; the slow pass says where
         pass
     try:
         result = _detailed.structure(data, cls)

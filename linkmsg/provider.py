@@ -257,9 +257,7 @@ class Provider:
         message = f"{self.name} answered HTTP {response.status}"
         if text:
             message += f": {text}"
-        return error_from_status(
-            response.status, message, provider=self.name, vendor_message=text
-        )
+        return error_from_status(response.status, message, provider=self.name, vendor_message=text)
 
     # -- identity ----------------------------------------------------------
 

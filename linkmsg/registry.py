@@ -49,9 +49,7 @@ class Registry:
         self,
         entry_points: Callable[[], Iterable[importlib.metadata.EntryPoint]] | None = None,
     ) -> None:
-        self._entry_points = entry_points or (
-            lambda: importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-        )
+        self._entry_points = entry_points or (lambda: importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
         self._lock = threading.Lock()
         self._loaded = False
         self._providers: dict[str, tuple[type[Provider], str, str]] = {}
@@ -68,11 +66,7 @@ class Registry:
         origin["linkmsg.memory"] = ("linkmsg", version)
 
         strict = os.environ.get("LINKMSG_STRICT_PLUGINS", "") not in ("", "0", "false")
-        allow = {
-            part.strip()
-            for part in os.environ.get("LINKMSG_LOAD_PLUGINS", "").split(",")
-            if part.strip()
-        }
+        allow = {part.strip() for part in os.environ.get("LINKMSG_LOAD_PLUGINS", "").split(",") if part.strip()}
         allow_all = not os.environ.get("LINKMSG_LOAD_PLUGINS")
         for ep in self._entry_points():
             dist = ep.dist.name if ep.dist is not None else ep.name
@@ -81,7 +75,7 @@ class Registry:
             try:
                 plugin = ep.load()
                 pm.register(plugin, name=f"{dist}:{ep.name}")
-            except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the rest
+            except Exception as exc:
                 message = f"linkmsg plugin {ep.name!r} from {dist!r} failed to load: {exc!r}"
                 if strict:
                     raise ConfigError(message + " (LINKMSG_STRICT_PLUGINS is set)") from exc
@@ -95,7 +89,7 @@ class Registry:
                 impl.function(register=lambda cls, d=dist, v=ver: self._add(cls, d, v))
             except ConfigError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 message = f"linkmsg plugin {dist!r} failed to register its providers: {exc!r}"
                 if strict:
                     raise ConfigError(message) from exc

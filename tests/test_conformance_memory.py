@@ -12,8 +12,16 @@ class TestMemoryConformance(ProviderConformance):
     provider = "memory"
     conversation_fields = ("id", "thread_id", "participants", "unread_count", "last_activity_at", "category")
     message_fields = (
-        "id", "conversation_id", "text", "sent_at", "sender", "outgoing", "kind", "subject",
-        "attachments", "reactions",
+        "id",
+        "conversation_id",
+        "text",
+        "sent_at",
+        "sender",
+        "outgoing",
+        "kind",
+        "subject",
+        "attachments",
+        "reactions",
     )
 
     def make_emulator(self, inbox: Inbox) -> None:
