@@ -68,8 +68,14 @@ class Registry:
         strict = os.environ.get("LINKMSG_STRICT_PLUGINS", "") not in ("", "0", "false")
         allow = {part.strip() for part in os.environ.get("LINKMSG_LOAD_PLUGINS", "").split(",") if part.strip()}
         allow_all = not os.environ.get("LINKMSG_LOAD_PLUGINS")
+        seen: set[tuple[str, str]] = set()
         for ep in self._entry_points():
             dist = ep.dist.name if ep.dist is not None else ep.name
+            # One distribution can be listed twice (e.g. lib64 symlinked to lib): load it once.
+            key = (_normalize(dist), ep.name)
+            if key in seen:
+                continue
+            seen.add(key)
             if not allow_all and dist not in allow and ep.name not in allow:
                 continue
             try:
@@ -136,6 +142,10 @@ class Registry:
             name: ProviderInfo(name, cls.capabilities, dist, version, cls.emulated)
             for name, (cls, dist, version) in sorted(self._providers.items())
         }
+
+
+def _normalize(dist: str) -> str:
+    return dist.lower().replace("_", "-").replace(".", "-")
 
 
 def _version(dist: str) -> str:
