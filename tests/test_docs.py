@@ -1,0 +1,309 @@
+"""The documentation is tested like code.
+
+* Every fenced ```python block of README.md and docs/**/*.md runs, in order,
+  one namespace per file (like a notebook), against the memory provider or a
+  vendor emulator behind ``httpx.MockTransport``. Sockets are closed to it, the
+  working directory is an empty temporary one and no ``LINKMSG_*`` variable or
+  user config file can leak in. A block that is only a fragment is preceded by
+  ``<!-- not-tested: reason -->``.
+* The provider tutorial (docs/plugins.md) is assembled into a plugin and its
+  conformance test class is run with pytest, so the tutorial provider really
+  passes the kit it advertises.
+* The committed capability matrix equals ``linkmsg providers --markdown``.
+* .ci/run starts with the README's two quick-start commands, verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import traceback
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+CAPABILITY_PAGE = DOCS / "_generated" / "capabilities.md"
+PLUGIN_TUTORIAL = DOCS / "plugins.md"
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)(?P<attrs>[^`]*)$")
+_TITLE = re.compile(r'\btitle="(?P<title>[^"]+)"')
+_SKIP = re.compile(r"^\s*<!--\s*not-tested:\s*(?P<reason>.*?)\s*-->\s*$")
+
+
+@attrs.frozen
+class Block:
+    path: Path
+    line: int  # 1-based line of the opening fence
+    language: str
+    code: str
+    skip_reason: str | None
+    title: str | None = None
+
+    @property
+    def file(self) -> str | None:
+        """A block titled with a relative path is a file of the example project."""
+        if self.title and re.fullmatch(r"[\w-]+(/[\w.-]+)*\.\w+", self.title):
+            return self.title
+        return None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(path: Path) -> list[Block]:
+    """Every fenced code block of a Markdown file, with its not-tested marker."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: list[Block] = []
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if match is None:
+            i += 1
+            continue
+        indent, fence, info = match["indent"], match["fence"], match["info"].lower()
+        title = _TITLE.search(match["attrs"] or "")
+        start = i
+        body: list[str] = []
+        i += 1
+        while i < len(lines) and not re.match(rf"^{re.escape(indent)}{fence[0]}{{{len(fence)},}}\s*$", lines[i]):
+            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i].lstrip())
+            i += 1
+        i += 1
+        previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
+        skip = _SKIP.match(previous)
+        found.append(
+            Block(
+                path,
+                start + 1,
+                info,
+                "\n".join(body) + "\n",
+                skip["reason"] if skip else None,
+                title["title"] if title else None,
+            )
+        )
+    return found
+
+
+def markdown_files() -> list[Path]:
+    pages = sorted(p for p in DOCS.rglob("*.md") if "_generated" not in p.relative_to(DOCS).parts)
+    return [README, *pages]
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No developer config, no LINKMSG_* variable, no network; cwd is empty."""
+    for name in list(os.environ):
+        if name.startswith("LINKMSG_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("documentation examples must not reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    yield work
+
+
+def run_blocks(path: Path, workdir: Path) -> int:
+    """Play the file's blocks in order, like a reader would; return how many ran.
+
+    A block titled with a file name (```toml title="linkmsg.toml"```) is written
+    to that path under ``workdir``; every other Python block is executed, all in
+    one fresh module, with ``workdir`` importable.
+    """
+    name = "linkmsg_docs_" + re.sub(r"\W", "_", _id(path))
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    sys.path.insert(0, str(workdir))
+    before = set(sys.modules)
+    ran = 0
+    try:
+        for block in blocks(path):
+            if block.skip_reason is not None:
+                continue
+            if block.file is not None:
+                target = workdir / block.file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(block.code, encoding="utf-8")
+                continue
+            if block.language not in ("python", "py"):
+                continue
+            code = compile(block.code, block.where, "exec")
+            try:
+                exec(code, module.__dict__)  # noqa: S102 - the point of the test
+            except Exception:
+                pytest.fail(f"example at {block.where} failed:\n{traceback.format_exc()}", pytrace=False)
+            ran += 1
+    finally:
+        sys.path.remove(str(workdir))
+        for added in set(sys.modules) - before:
+            origin = getattr(sys.modules[added], "__file__", None) or ""
+            if origin.startswith(str(workdir)):
+                del sys.modules[added]
+        sys.modules.pop(name, None)
+    return ran
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=_id)
+def test_examples_run(path: Path, isolated: Path) -> None:
+    run_blocks(path, isolated)
+
+
+def test_not_tested_markers_are_rare_and_justified() -> None:
+    python = [b for p in markdown_files() for b in blocks(p) if b.language in ("python", "py")]
+    skipped = [b for b in python if b.skip_reason is not None]
+    for block in skipped:
+        assert len(block.skip_reason or "") >= 10, f"{block.where}: say why the example cannot run"
+    assert len(python) >= 30, "expected the docs to carry runnable examples"
+    assert len(skipped) <= len(python) // 5, f"too many untested examples: {[b.where for b in skipped]}"
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8").splitlines()
+        marked = {b.line for b in blocks(path) if b.skip_reason is not None}
+        for n, line in enumerate(text, 1):
+            if _SKIP.match(line):
+                following = next(m for m in range(n + 1, len(text) + 2) if m > len(text) or text[m - 1].strip())
+                assert following in marked, f"{_id(path)}:{n}: not-tested marker without a code block after it"
+
+
+def test_readme_examples_exist() -> None:
+    python = [b for b in blocks(README) if b.language == "python"]
+    assert python and all(b.skip_reason is None for b in python)
+
+
+# ------------------------------------------------------------- plugin tutorial
+
+# A pytest plugin standing in for the installed distribution.
+_CONFTEST = """
+import importlib.metadata
+import tomllib
+
+import pytest
+
+import linkmsg.registry
+
+
+@pytest.fixture(autouse=True, scope="session")
+def plugin_installed():
+    \"\"\"What `pip install .` does: expose the pyproject's entry points to linkmsg.\"\"\"
+    with open("pyproject.toml", "rb") as fh:
+        declared = tomllib.load(fh)["project"]["entry-points"]["linkmsg"]
+    ours = [importlib.metadata.EntryPoint(name, value, "linkmsg") for name, value in declared.items()]
+    installed = list(importlib.metadata.entry_points(group="linkmsg"))
+    real = linkmsg.registry.registry
+    linkmsg.registry.registry = linkmsg.registry.Registry(entry_points=lambda: [*installed, *ours])
+    yield
+    linkmsg.registry.registry = real
+"""
+
+
+def test_plugin_tutorial_passes_the_conformance_kit(tmp_path: Path) -> None:
+    """The files of docs/plugins.md, laid out as a project, pass their own test suite."""
+    files = [b for b in blocks(PLUGIN_TUTORIAL) if b.file is not None and b.skip_reason is None]
+    names = {b.file for b in files}
+    assert {"pyproject.toml", "tests/test_conformance.py"} <= names, names
+    for block in files:
+        target = tmp_path / str(block.file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(block.code, encoding="utf-8")
+    (tmp_path / "_docs_install_plugin.py").write_text(_CONFTEST, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKMSG_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    env["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "_docs_install_plugin", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    passed = re.search(r"(\d+) passed", result.stdout)
+    assert passed and int(passed.group(1)) >= 10, result.stdout[-2000:]
+
+
+# ------------------------------------------------------------- capability matrix
+
+
+def generated_matrix(tmp_path: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKMSG_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    env["COLUMNS"] = "200"
+    result = subprocess.run(
+        [sys.executable, "-m", "linkmsg", "providers", "--markdown"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"`linkmsg providers --markdown` failed:\n{result.stderr}"
+    return result.stdout
+
+
+def test_capability_page_matches_the_code(tmp_path: Path) -> None:
+    fresh = generated_matrix(tmp_path)
+    committed = CAPABILITY_PAGE.read_text(encoding="utf-8") if CAPABILITY_PAGE.exists() else ""
+    assert committed == fresh, (
+        f"{CAPABILITY_PAGE.relative_to(ROOT)} is out of date; regenerate it with\n"
+        f"    linkmsg providers --markdown > {CAPABILITY_PAGE.relative_to(ROOT)}"
+    )
+    for name in ("memory", "connectsafely", "linkup", "linkup-v2"):
+        assert name in fresh, f"provider {name!r} is missing from the matrix"
+
+
+def test_capability_page_is_included_in_the_docs() -> None:
+    index = (DOCS / "providers" / "index.md").read_text(encoding="utf-8")
+    assert '--8<-- "_generated/capabilities.md"' in index
+
+
+# ------------------------------------------------------------- CI
+
+
+def _quick_start_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    bash = [b for b in blocks(README) if b.language in ("bash", "sh", "console") and b.code.strip() in section]
+    commands = [line.strip() for b in bash for line in b.code.splitlines() if line.strip()]
+    return [c for c in commands if not c.startswith("#")]
+
+
+def test_ci_runs_the_readme_quick_start_first() -> None:
+    commands = _quick_start_commands()
+    assert len(commands) == 2, commands
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    body = [line for line in ci if line not in ("set -euo pipefail",) and not line.startswith("cd ")]
+    assert body[:2] == commands, "the README's two quick-start commands must be the first two commands of .ci/run"
+
+
+def test_ci_runs_every_gate() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for gate in ("ruff check", "ruff format --check", "mypy --strict", "mkdocs build --strict"):
+        assert gate in ci, f".ci/run does not run {gate!r}"
