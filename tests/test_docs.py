@@ -121,7 +121,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    yield work
+    saved = dict(os.environ)
+    try:
+        yield work
+    finally:  # examples may set variables, as a reader would in a shell
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run_blocks(path: Path, workdir: Path) -> int:
@@ -231,7 +236,19 @@ def test_plugin_tutorial_passes_the_conformance_kit(tmp_path: Path) -> None:
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     env["PYTHONPATH"] = str(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "_docs_install_plugin", "tests"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "_docs_install_plugin",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+            "tests",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
