@@ -109,6 +109,12 @@ def resolve(
     name = explicit_profile or data.get("default_profile")
     if name is None and len(profiles) == 1:
         name = next(iter(profiles))
+    if name is None and len(profiles) > 1 and provider is None:
+        # Never fall back to the demo inbox when the user has configured real profiles.
+        raise ConfigError(
+            f"{file} defines profiles {', '.join(sorted(profiles))} but no default_profile; "
+            "set default_profile in the file, LINKMSG_PROFILE, or pass profile="
+        )
     if explicit_profile and explicit_profile not in profiles:
         where = str(file) if file else "no config file was found"
         raise ConfigError(
@@ -155,20 +161,23 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         if value is None:
             return None
         annotation = args[0] if len(args) == 1 else annotation
-    if annotation is bool and isinstance(value, str):
-        lowered = value.strip().lower()
+    if annotation is bool and not isinstance(value, bool):
+        lowered = value.strip().lower() if isinstance(value, str) else None
         if lowered in ("1", "true", "yes", "on"):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{where} must be true or false, got {value!r}")
-    if annotation in (int, float) and not isinstance(value, bool):
-        if isinstance(value, int | float | str):
+    if annotation in (int, float):
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
             try:
-                return annotation(value)
+                number = annotation(value)
             except ValueError:
                 pass
-        raise ConfigError(f"{where} must be a number, got {value!r}")
+            else:
+                if annotation is float or not isinstance(value, float) or value.is_integer():
+                    return number
+        raise ConfigError(f"{where} must be {'an integer' if annotation is int else 'a number'}, got {value!r}")
     if annotation is str and not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, got {type(value).__name__}")
     return value
@@ -197,7 +206,15 @@ def build_settings(cls: type[Settings], resolved: ResolvedConfig, kwargs: Mappin
     clean = {}
     for key, value in values.items():
         where = f"setting {key!r} ({label})"
-        clean[key] = _coerce(_dereference(value, where), hints.get(key, Any), where)
+        resolved_value = _dereference(value, where)
+        try:
+            clean[key] = _coerce(resolved_value, hints.get(key, Any), where)
+        except ConfigError as exc:
+            # A secret, or a value read through an env: reference, is never echoed.
+            if resolved_value is not value or fields[key].metadata.get("secret"):
+                source = f" (read from {value[4:]!r})" if resolved_value is not value else ""
+                raise ConfigError(f"{where} has a value of the wrong type{source}; it is not shown") from None
+            raise exc from None
     missing = [name for name, field in fields.items() if field.default is attrs.NOTHING and name not in clean]
     if missing:
         raise ConfigError(
