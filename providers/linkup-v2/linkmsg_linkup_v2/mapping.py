@@ -1,0 +1,237 @@
+"""LinkupAPI v2 payload classes -> :mod:`linkmsg.model`.
+
+Straight-line and cheap: this runs once per message of a 100k-message sync.
+Each URN and timestamp is parsed once per value (identity parsers are cached,
+senders are built once per distinct sender).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+from linkmsg_linkup.common import message_kind, participant_from_person, profile_ids
+
+from linkmsg.errors import InvalidIdentifier, ResponseShapeError
+from linkmsg.identity import parse_conversation_id, parse_message_id
+from linkmsg.model import Attachment, Conversation, Message, Participant, SendResult
+from linkmsg.payload import structure
+from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
+from linkmsg_linkup_v2.payloads import SendData, V2Attachment, V2Conversation, V2Message, V2Person
+
+__all__ = [
+    "PROVIDER",
+    "SALES_NAV_THREAD",
+    "TimedMessage",
+    "canonical_conversation_id",
+    "conversation_from_inbox",
+    "messages_from_history",
+    "participant_from_v2_person",
+    "send_result",
+]
+
+PROVIDER: Final = "linkup-v2"
+#: LinkedIn's Sales Navigator thread URN (vendors.md §1). Sales Navigator
+#: thread ids are not msg_conversation keys, so they get their own id form.
+SALES_NAV_THREAD: Final = "urn:li:salesNav_thread:"
+
+#: A message with its send time in epoch ms (what the timestamp cursor pages by).
+TimedMessage = tuple[int, Message]
+
+
+def _shape_error(path: str, exc: ResponseShapeError) -> ResponseShapeError:
+    what = str(exc).partition(": ")[2] or str(exc)
+    return ResponseShapeError(
+        f"{PROVIDER} returned an unexpected response shape at {path}: {what}", path=path, provider=PROVIDER
+    )
+
+
+def _time(value: Any, path: str) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ResponseShapeError as exc:
+        raise _shape_error(path, exc) from None
+
+
+def _category(vendor_type: str | None) -> str | None:
+    if vendor_type is None:
+        return None
+    lowered = vendor_type.lower()
+    return "inbox" if lowered == "normal" else lowered
+
+
+def participant_from_v2_person(person: V2Person) -> Participant:
+    """A participant; a Sales Navigator lead (no fsd_profile URN) is keyed by its lead URN."""
+    participant = participant_from_person(person)
+    if participant.id is None and person.recipient_urn:
+        participant = attrs.evolve(participant, id=person.recipient_urn)
+    return participant
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical_conversation_id(vendor_id: str, mailbox_urn: str | None) -> tuple[str, str | None]:
+    """(Conversation.id, thread_id) for a classic ``conversation_id``.
+
+    An id linkmsg cannot read (an email thread, an elided docs example) is
+    kept as given, with no thread id: one odd entry must not fail a page.
+    """
+    try:
+        ref = parse_conversation_id(vendor_id, mailbox_urn=mailbox_urn)
+    except InvalidIdentifier:
+        return vendor_id, None
+    return ref.urn or vendor_id, ref.thread_id
+
+
+def conversation_from_inbox(
+    item: V2Conversation, raw: Any, *, sales_nav: bool, mailbox_urn: str | None, index: int
+) -> Conversation:
+    thread_id: str | None
+    if sales_nav:
+        conversation_id, thread_id = SALES_NAV_THREAD + item.conversation_id, item.conversation_id
+    else:
+        conversation_id, thread_id = canonical_conversation_id(item.conversation_id, mailbox_urn)
+    latest = None
+    last_at = None
+    last = item.last_message
+    if last is not None and last.time is not None:
+        last_at = _time(last.time, f"data.conversations[{index}].last_message.time")
+        sender = participant_from_v2_person(last.sender) if last.sender is not None else Participant()
+        # The preview carries no message id: "" says so (linkmsg never invents one).
+        latest = Message(
+            id="",
+            conversation_id=conversation_id,
+            text=last.text or "",
+            sent_at=last_at,
+            sender=sender,
+            outgoing=sender.is_self,
+            subject=last.subject,
+        )
+    return Conversation(
+        id=conversation_id,
+        thread_id=thread_id,
+        participants=(participant_from_v2_person(item.participant),) if item.participant is not None else (),
+        unread_count=item.unread,
+        last_activity_at=last_at,
+        latest_message=latest,
+        category=_category(item.type),
+        raw=raw,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _sender(
+    name: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    profile_url: str | None,
+    is_me: bool | None,
+    recipient_urn: str | None,
+    mailbox_urn: str | None,
+) -> Participant:
+    urn, public_id = profile_ids(profile_url)
+    if is_me is None and urn is not None and mailbox_urn is not None:
+        # Classic messages carry no is_me; an id-based profile URL names the member exactly.
+        is_me = urn == mailbox_urn
+    return Participant(
+        id=urn or public_id or recipient_urn,
+        urn=urn,
+        public_id=public_id,
+        name=name,
+        first_name=first_name,
+        last_name=last_name,
+        profile_url=profile_url,
+        is_self=is_me,
+    )
+
+
+def _message_sender(message: V2Message, mailbox_urn: str | None, index: int) -> Participant:
+    sender = message.sender
+    if sender is None or isinstance(sender, str):
+        info = message.sender_info
+        if info is None:
+            return _sender(sender, None, None, None, None, None, mailbox_urn)
+        return _sender(
+            sender or info.name,
+            info.first_name,
+            info.last_name,
+            info.profile_url,
+            info.is_me,
+            info.recipient_urn,
+            mailbox_urn,
+        )
+    # Recruiter mode: the sender is a person object.
+    person = structure(sender, V2Person, provider=PROVIDER, path=f"data.messages[{index}].sender")
+    return participant_from_v2_person(person)
+
+
+def _attachments(items: Sequence[V2Attachment]) -> tuple[Attachment, ...]:
+    return tuple(Attachment(a.type or "other", a.url or a.download_url, a.name) for a in items)
+
+
+def messages_from_history(
+    messages: Sequence[V2Message], raws: Sequence[Any], *, conversation_id: str, mailbox_urn: str | None
+) -> list[TimedMessage]:
+    """``data.messages`` as (epoch ms, Message) pairs, in the vendor's (newest first) order."""
+    out: list[TimedMessage] = []
+    for index, (message, raw) in enumerate(zip(messages, raws, strict=True)):
+        value = message.timestamp if message.timestamp is not None else message.time
+        sent_at = _time(value, f"data.messages[{index}].timestamp")
+        sender = _message_sender(message, mailbox_urn, index)
+        item = Message(
+            id=message.entity_urn,
+            conversation_id=conversation_id,
+            text=message.text or "",
+            sent_at=sent_at,
+            sender=sender,
+            outgoing=sender.is_self,
+            kind=message_kind(message.message_type),
+            subject=message.subject,
+            attachments=_attachments(message.attachments) if message.attachments else (),
+            raw=raw,
+        )
+        out.append((value if type(value) is int else to_epoch_ms(sent_at), item))
+    return out
+
+
+def _canonical_message_id(vendor_id: str | None, mailbox_urn: str | None) -> str | None:
+    if vendor_id is None:
+        return None
+    try:
+        ref = parse_message_id(vendor_id, mailbox_urn=mailbox_urn)
+    except InvalidIdentifier:
+        return vendor_id
+    return ref.urn or vendor_id
+
+
+def send_result(data: SendData, raw: Any, *, mailbox_urn: str | None, credits_used: float | None) -> SendResult:
+    """Every documented send answer: nested ``data.data``, flat ``data``, or InMail ``data.data.value``."""
+    inner = data.data
+    if inner is not None and inner.value is not None:
+        ids = inner.value
+        return SendResult(
+            conversation_id=SALES_NAV_THREAD + ids.thread_id if ids.thread_id else None,
+            message_id=ids.message_id,
+            sent_at=None,
+            credits_used=credits_used,
+            raw=raw,
+        )
+    nested = inner is not None and (inner.entity_urn is not None or inner.conversation_id is not None)
+    sent = inner if nested and inner is not None else data
+    try:
+        sent_at = parse_optional_timestamp(sent.delivered_at)
+    except ResponseShapeError as exc:
+        raise _shape_error("data.data.deliveredAt" if nested else "data.deliveredAt", exc) from None
+    conversation_id = None
+    if sent.conversation_id is not None:
+        conversation_id = canonical_conversation_id(sent.conversation_id, mailbox_urn)[0]
+    return SendResult(
+        conversation_id=conversation_id,
+        message_id=_canonical_message_id(sent.entity_urn, mailbox_urn),
+        sent_at=sent_at,
+        delivered=True if sent_at is not None else None,
+        credits_used=credits_used,
+        raw=raw,
+    )
