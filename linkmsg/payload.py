@@ -9,6 +9,9 @@ Unknown extra keys are always tolerated: vendors add fields.
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -41,7 +44,37 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, factory)
     # A str field holding a number or object is drift, not text: reject it.
     conv.register_structure_hook(str, _structure_str)
+    if not detailed:
+        # ``X | None`` fields are most of every payload. cattrs structures them
+        # through a generic method that re-dispatches on every value; bind the
+        # inner hook once instead (same acceptance: it is the same inner hook).
+        conv.register_structure_hook_factory(_is_optional, lambda t: _optional_hook(conv, t))
     return conv
+
+
+def _is_optional(tp: Any) -> bool:
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return False
+    args = typing.get_args(tp)
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    inner_type = next(a for a in typing.get_args(tp) if a is not type(None))
+    inner = conv.get_structure_hook(inner_type)
+    if inner is _structure_str:
+
+        def structure_optional_str(value: Any, _: Any) -> Any:
+            if value is None or isinstance(value, str):
+                return value
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+
+        return structure_optional_str
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else inner(value, inner_type)
+
+    return structure_optional
 
 
 def _structure_str(value: Any, _: Any) -> str:
