@@ -57,6 +57,14 @@ def message_id_for(ms: int, n: int, uuid: str) -> str:
     return "2-" + _b64(f"{ms}b{n}-100&{uuid}_100")
 
 
+def _thread_uuid(thread_id: str | None) -> str:
+    """The uuid inside a ``2-…`` thread id (the inverse of :func:`thread_id_for`)."""
+    try:
+        return base64.b64decode((thread_id or "")[2:], validate=True).decode().removesuffix("_100")
+    except (ValueError, UnicodeDecodeError):
+        return thread_id or "x"
+
+
 @attrs.define(slots=True)
 class Inbox:
     """A mailbox: its owner, conversations, and each one's messages newest first."""
@@ -65,6 +73,11 @@ class Inbox:
     conversations: list[Conversation] = attrs.field(factory=list)
     messages: dict[str, list[Message]] = attrs.field(factory=dict)
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False, repr=False)
+
+    @property
+    def mailbox_urn(self) -> str:
+        """The owner's profile URN; a placeholder one when the owner was given without a URN."""
+        return self.owner.urn or _PLACEHOLDER_OWNER_URN
 
     def conversation(self, conversation_id: str) -> Conversation:
         for conv in self.conversations:
@@ -79,21 +92,22 @@ class Inbox:
     def build(
         cls,
         owner: Participant,
-        threads: Iterable[tuple[Sequence[Participant], Sequence[tuple[str, datetime, bool]]]],
+        threads: Iterable[tuple[Participant | Sequence[Participant], Sequence[tuple[str, datetime, bool]]]],
     ) -> Inbox:
-        """An inbox from plain data: each thread is (other participants, [(text, sent_at, outgoing)])."""
+        """An inbox from plain data: each thread is (other participant(s), [(text, sent_at, outgoing)])."""
         inbox = cls(owner)
-        for t, (people, messages) in enumerate(threads):
+        for t, (others, messages) in enumerate(threads):
+            people = (others,) if isinstance(others, Participant) else tuple(others)
             uuid = f"{t:08x}-0000-4000-8000-{t:012x}"
             thread = thread_id_for(uuid)
-            conv_id = conversation_urn(owner.urn or "urn:li:fsd_profile:ACoAAOwner", thread)
+            conv_id = conversation_urn(inbox.mailbox_urn, thread)
             items = []
             for n, (text, sent_at, outgoing) in enumerate(messages):
                 ms = int(sent_at.timestamp() * 1000)
                 sender = owner if outgoing else people[n % len(people)]
                 items.append(
                     Message(
-                        id=message_urn(owner.urn or "", message_id_for(ms, n, uuid)),
+                        id=message_urn(inbox.mailbox_urn, message_id_for(ms, n, uuid)),
                         conversation_id=conv_id,
                         text=text,
                         sent_at=sent_at.astimezone(UTC),
@@ -122,6 +136,7 @@ class Inbox:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PLACEHOLDER_OWNER_URN = "urn:li:fsd_profile:ACoAAOwnerWithoutAnUrnGivenToInboxBuild0"
 
 _FIRST = [
     "Aïcha",
@@ -346,7 +361,7 @@ class MemoryProvider(Provider):
 
     @property
     def mailbox_urn(self) -> str | None:
-        return self.inbox.owner.urn
+        return self.inbox.mailbox_urn
 
     def list_conversations(
         self,
@@ -396,7 +411,7 @@ class MemoryProvider(Provider):
         thread = thread_id_for(f"{n:08x}-0000-4000-8000-{n:012x}")
         other = Participant(id=key.key, urn=key.urn, public_id=key.public_id, profile_url=key.url)
         conv = Conversation(
-            id=conversation_urn(inbox.owner.urn or "", thread),
+            id=conversation_urn(inbox.mailbox_urn, thread),
             thread_id=thread,
             participants=(other,),
             unread_count=0,
@@ -414,7 +429,7 @@ class MemoryProvider(Provider):
             ms = int(now.timestamp() * 1000)
             history = inbox.messages[conv.id]
             msg = Message(
-                id=message_urn(inbox.owner.urn or "", message_id_for(ms, len(history), conv.thread_id or "x")),
+                id=message_urn(inbox.mailbox_urn, message_id_for(ms, len(history), _thread_uuid(conv.thread_id))),
                 conversation_id=conv.id,
                 text=request.text,
                 sent_at=now,
