@@ -221,9 +221,10 @@ class LinkupProvider(Provider):
         body: dict[str, Any] = {**key, "total_results": limit}
         if anchor is not None:
             body["cursor"] = str(anchor.request_cursor)
-            # The boundary messages already returned come back first; room for them keeps
-            # `limit` new ones on the page, however many share the boundary millisecond.
-            body["total_results"] = limit + len(anchor.seen)
+            # Boundary messages already returned come back (and are dropped). Asking for one
+            # result more than them keeps paging moving however many share that millisecond;
+            # asking for `limit` more would cost a credit more on every page.
+            body["total_results"] = max(limit, len(anchor.seen) + 1)
         elif offset is not None:
             body["start_page"] = offset // _MESSAGES_PER_PAGE + 1
             body["end_page"] = (offset + limit - 1) // _MESSAGES_PER_PAGE + 1
