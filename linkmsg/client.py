@@ -7,7 +7,9 @@ encoding, dedup and loop detection, credit accounting) lives in
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -26,7 +28,7 @@ from linkmsg.errors import (
     SendOutcomeUnknown,
     UnsupportedOperation,
 )
-from linkmsg.identity import parse_conversation_id, parse_profile
+from linkmsg.identity import ProfileRef, parse_conversation_id, parse_profile
 from linkmsg.model import Capability, Conversation, Message, Page, Participant, SendResult
 from linkmsg.provider import (
     ConversationTarget,
@@ -45,7 +47,55 @@ __all__ = ["AsyncClient", "Client", "Pager"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+C = TypeVar("C", bound="_ClientCore")
 _MAX_EMPTY_PAGES = 3
+#: Transport settings ``with_options`` may override for the calls of the client it returns.
+_CALL_OPTIONS = frozenset(
+    {"max_retries", "timeout", "connect_timeout", "deadline", "backoff", "max_backoff", "max_retry_wait"}
+)
+
+
+class _SyncPool:
+    """One ``httpx.Client``, made on first use and shared by a client and its ``with_options`` copies."""
+
+    def __init__(self, transport: httpx.BaseTransport | None) -> None:
+        self._transport = transport
+        self._lock = threading.Lock()
+        self.http: httpx.Client | None = None
+
+    def get(self) -> httpx.Client:
+        with self._lock:
+            if self.http is None:
+                self.http = httpx.Client(follow_redirects=True, transport=self._transport)
+            return self.http
+
+    def close(self) -> None:
+        with self._lock:
+            http, self.http = self.http, None
+        if http is not None:
+            http.close()
+
+
+class _AsyncPool:
+    """The async twin of :class:`_SyncPool`, plus the one concurrency bound its clients share."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._transport = transport
+        self.http: httpx.AsyncClient | None = None
+        self.semaphore: asyncio.Semaphore | None = None
+
+    def get(self, settings: HTTPSettings) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        if self.http is None or self.semaphore is None:
+            size = settings.max_concurrency
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            self.http = httpx.AsyncClient(follow_redirects=True, transport=self._transport, limits=limits)
+            self.semaphore = asyncio.Semaphore(size)
+        return self.http, self.semaphore
+
+    async def aclose(self) -> None:
+        http, self.http, self.semaphore = self.http, None, None
+        if http is not None:
+            await http.aclose()
 
 
 class Pager(Generic[T]):
@@ -69,8 +119,7 @@ class Pager(Generic[T]):
         if nxt is not None:
             if nxt in self.seen_cursors:
                 raise PaginationError(
-                    f"{self.provider} returned a cursor it had already returned; "
-                    "stopping instead of looping forever",
+                    f"{self.provider} returned a cursor it had already returned; stopping instead of looping forever",
                     provider=self.provider,
                 )
             self.seen_cursors.add(nxt)
@@ -112,6 +161,49 @@ class _ClientCore:
         self.provider = cls(build_settings(cls.settings_class, resolved, settings))
         self._http_transport = http_transport
         self.credits_used: float = 0.0
+        self._options: dict[str, Any] = {}
+        self._owns_pool = True
+
+    def with_options(self: C, **options: Any) -> C:
+        """A client for the same account whose calls use other transport settings.
+
+        Accepts ``max_retries``, ``timeout``, ``connect_timeout``, ``deadline``,
+        ``backoff``, ``max_backoff`` and ``max_retry_wait`` (see
+        :class:`linkmsg.provider.HTTPSettings`). The new client shares this
+        one's connection pool, concurrency bound and rate limit; closing it does
+        not close the pool (close the original)::
+
+            client.with_options(max_retries=0, deadline=5).list_conversations()
+        """
+        unknown = set(options) - _CALL_OPTIONS
+        if unknown:
+            raise InvalidArgument(
+                f"with_options does not take {sorted(unknown)[0]!r}; it takes: {', '.join(sorted(_CALL_OPTIONS))}"
+            )
+        merged = {**self._options, **options}
+        if isinstance(self.provider.settings, HTTPSettings):
+            try:
+                attrs.evolve(self.provider.settings, **merged)
+            except (TypeError, ValueError) as exc:
+                raise InvalidArgument(f"invalid option for with_options: {exc}") from None
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._options = merged
+        clone._owns_pool = False
+        clone._reset_transport()
+        return clone
+
+    def _reset_transport(self) -> None:
+        raise NotImplementedError
+
+    def _http_settings(self) -> HTTPSettings:
+        settings = self.provider.settings
+        if not isinstance(settings, HTTPSettings):
+            raise ResponseShapeError(
+                f"provider {self.provider.name!r} made an HTTP request but has no HTTP settings",
+                provider=self.provider.name,
+            )
+        return attrs.evolve(settings, **self._options) if self._options else settings
 
     # -- public read-only facts --------------------------------------------
 
@@ -286,13 +378,53 @@ class _ClientCore:
         return method  # type: ignore[no-any-return]
 
 
-def _reconcile_match(message: Message, error: SendOutcomeUnknown, since: datetime) -> bool:
-    return message.text.strip() == error.text.strip() and message.sent_at >= since and message.outgoing is not False
+def _normalise_text(text: str) -> str:
+    # Vendors may trim, or turn "\r\n" into "\n": compare the words, not the bytes.
+    return " ".join(text.split())
 
 
-def _since(error: SendOutcomeUnknown) -> datetime:
-    started = error.attempted_at if isinstance(error.attempted_at, datetime) else datetime.now(UTC)
-    return started - timedelta(minutes=2)  # vendor clocks drift
+def _same_person(participant: Participant, ref: ProfileRef) -> bool:
+    if ref.urn is not None and participant.urn == ref.urn:
+        return True
+    if ref.public_id is not None and (participant.public_id or "").lower() == ref.public_id.lower():
+        return True
+    ids = {i for i in (ref.profile_id, ref.urn.rpartition(":")[2] if ref.urn else None) if i}
+    url = (participant.profile_url or "").rstrip("/")
+    urn = participant.urn or ""
+    return any(urn.endswith(":" + i) or url.endswith("/" + i) for i in ids)
+
+
+class _Reconciler:
+    """What :meth:`Client.reconcile_send` looks for; shared by both clients."""
+
+    def __init__(self, error: SendOutcomeUnknown) -> None:
+        if not isinstance(error, SendOutcomeUnknown):
+            raise InvalidArgument("reconcile_send takes the SendOutcomeUnknown a send raised")
+        if error.conversation_id is None and error.to is None:
+            raise InvalidArgument(
+                "this SendOutcomeUnknown names neither a conversation nor a recipient; "
+                "set error.conversation_id and call reconcile_send again"
+            )
+        started = error.attempted_at if isinstance(error.attempted_at, datetime) else datetime.now(UTC)
+        self.since = started - timedelta(minutes=2)  # vendor clocks drift
+        self.text = _normalise_text(error.text)
+        self.recipient = parse_profile(error.to) if error.conversation_id is None and error.to else None
+
+    def landed(self, message: Message) -> bool:
+        return (
+            message.outgoing is not False
+            and message.sent_at >= self.since
+            and _normalise_text(message.text) == self.text
+        )
+
+    def too_old(self, when: datetime | None) -> bool:
+        return when is not None and when < self.since
+
+    def is_thread(self, conversation: Conversation) -> bool:
+        """The recipient's one-to-one conversation (the mailbox owner aside)."""
+        assert self.recipient is not None
+        others = [p for p in conversation.participants if not p.is_self]
+        return len(others) == 1 and _same_person(others[0], self.recipient)
 
 
 def _wrap_op_error(provider: str, exc: Exception) -> LinkmsgError:
@@ -317,34 +449,29 @@ class Client(_ClientCore):
         **settings: Any,
     ) -> None:
         super().__init__(provider, profile=profile, config_path=config_path, http_transport=http_transport, **settings)
-        self._http: httpx.Client | None = None
+        self._pool = _SyncPool(http_transport)
         self._transport: SyncTransport | None = None
 
     @classmethod
-    def from_config(
-        cls, path: str | os.PathLike[str] | None = None, profile: str | None = None
-    ) -> Client:
+    def from_config(cls, path: str | os.PathLike[str] | None = None, profile: str | None = None) -> Client:
         return cls(profile=profile, config_path=path)
 
     # -- lifecycle -----------------------------------------------------------
 
+    def _reset_transport(self) -> None:
+        self._transport = None
+
     def _get_transport(self) -> SyncTransport:
-        if self._transport is None:
-            settings = self.provider.settings
-            if not isinstance(settings, HTTPSettings):
-                raise ResponseShapeError(
-                    f"provider {self.provider.name!r} made an HTTP request but has no HTTP settings",
-                    provider=self.provider.name,
-                )
-            self._http = httpx.Client(follow_redirects=True, transport=self._http_transport)  # type: ignore[arg-type]
-            self._transport = SyncTransport(self.provider, settings, self._http)
+        http = self._pool.get()
+        if self._transport is None or self._transport.client is not http:
+            self._transport = SyncTransport(self.provider, self._http_settings(), http)
         return self._transport
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-            self._transport = None
+        """Close the connection pool (a ``with_options`` copy leaves its parent's pool open)."""
+        self._transport = None
+        if self._owns_pool:
+            self._pool.close()
 
     def __enter__(self) -> Client:
         return self
@@ -364,7 +491,7 @@ class Client(_ClientCore):
             return stop.value  # type: ignore[no-any-return]
         except LinkmsgError:
             raise
-        except Exception as exc:  # noqa: BLE001 - nothing but LinkmsgError escapes
+        except Exception as exc:
             raise _wrap_op_error(self.provider.name, exc) from exc
         finally:
             op.close()
@@ -444,22 +571,42 @@ class Client(_ClientCore):
         self._require(Capability.MARK_READ)
         self._run(self.provider.mark_read(self._target(conversation)))
 
-    def reconcile_send(self, error: SendOutcomeUnknown, *, max_messages: int = 50) -> Message | None:
+    def reconcile_send(
+        self, error: SendOutcomeUnknown, *, max_messages: int = 50, max_conversations: int = 20
+    ) -> Message | None:
         """After :class:`SendOutcomeUnknown`: the message if it landed, else None.
 
-        Reads the conversation's newest messages (at most ``max_messages``)
-        and looks for one with the same text sent since the attempt.
+        Reads the conversation the send went to and looks among its
+        ``max_messages`` newest messages for an outgoing one with the same text
+        (whitespace-insensitive) sent since the attempt, less two minutes for
+        vendor clock drift. A send addressed only to a profile is looked for in
+        that person's one-to-one conversation, found among the
+        ``max_conversations`` most recently active ones. Reads are retried as
+        usual; call it again a little later if the vendor is slow to index sends::
+
+            try:
+                client.send_message("Hi!", to=profile)
+            except linkmsg.SendOutcomeUnknown as error:
+                if client.reconcile_send(error) is None:
+                    client.send_message("Hi!", to=profile)  # it provably did not land
         """
-        if error.conversation_id is None:
-            raise InvalidArgument(
-                "this send named no conversation; read the recipient's conversation and "
-                "call reconcile_send again with error.conversation_id set"
-            )
-        since = _since(error)
-        for n, message in enumerate(self.iter_messages(error.conversation_id)):
-            if _reconcile_match(message, error, since):
+        look = _Reconciler(error)
+        conversation_id = error.conversation_id
+        if conversation_id is None:
+            for n, conversation in enumerate(self.iter_conversations()):
+                if n >= max_conversations or look.too_old(conversation.last_activity_at):
+                    return None
+                if look.is_thread(conversation):
+                    if conversation.latest_message is not None and look.landed(conversation.latest_message):
+                        return conversation.latest_message
+                    conversation_id = conversation.id
+                    break
+            else:
+                return None
+        for n, message in enumerate(self.iter_messages(conversation_id)):
+            if look.landed(message):
                 return message
-            if n + 1 >= max_messages or message.sent_at < since:
+            if n + 1 >= max_messages or look.too_old(message.sent_at):
                 return None
         return None
 
@@ -481,33 +628,28 @@ class AsyncClient(_ClientCore):
         **settings: Any,
     ) -> None:
         super().__init__(provider, profile=profile, config_path=config_path, http_transport=http_transport, **settings)
-        self._http: httpx.AsyncClient | None = None
+        self._pool = _AsyncPool(http_transport)
         self._transport: AsyncTransport | None = None
 
     @classmethod
-    def from_config(
-        cls, path: str | os.PathLike[str] | None = None, profile: str | None = None
-    ) -> AsyncClient:
+    def from_config(cls, path: str | os.PathLike[str] | None = None, profile: str | None = None) -> AsyncClient:
         return cls(profile=profile, config_path=path)
 
+    def _reset_transport(self) -> None:
+        self._transport = None
+
     def _get_transport(self) -> AsyncTransport:
-        if self._transport is None:
-            settings = self.provider.settings
-            if not isinstance(settings, HTTPSettings):
-                raise ResponseShapeError(
-                    f"provider {self.provider.name!r} made an HTTP request but has no HTTP settings",
-                    provider=self.provider.name,
-                )
-            limits = httpx.Limits(max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency)
-            self._http = httpx.AsyncClient(follow_redirects=True, transport=self._http_transport, limits=limits)  # type: ignore[arg-type]
-            self._transport = AsyncTransport(self.provider, settings, self._http)
+        settings = self._http_settings()
+        http, semaphore = self._pool.get(settings)
+        if self._transport is None or self._transport.client is not http:
+            self._transport = AsyncTransport(self.provider, settings, http, semaphore)
         return self._transport
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-            self._transport = None
+        """Close the connection pool (a ``with_options`` copy leaves its parent's pool open)."""
+        self._transport = None
+        if self._owns_pool:
+            await self._pool.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -525,7 +667,7 @@ class AsyncClient(_ClientCore):
             return stop.value  # type: ignore[no-any-return]
         except LinkmsgError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap_op_error(self.provider.name, exc) from exc
         finally:
             op.close()
@@ -602,19 +744,31 @@ class AsyncClient(_ClientCore):
         self._require(Capability.MARK_READ)
         await self._run(self.provider.mark_read(self._target(conversation)))
 
-    async def reconcile_send(self, error: SendOutcomeUnknown, *, max_messages: int = 50) -> Message | None:
-        if error.conversation_id is None:
-            raise InvalidArgument(
-                "this send named no conversation; read the recipient's conversation and "
-                "call reconcile_send again with error.conversation_id set"
-            )
-        since = _since(error)
+    async def reconcile_send(
+        self, error: SendOutcomeUnknown, *, max_messages: int = 50, max_conversations: int = 20
+    ) -> Message | None:
+        """See :meth:`Client.reconcile_send`."""
+        look = _Reconciler(error)
+        conversation_id = error.conversation_id
+        if conversation_id is None:
+            n = 0
+            async for conversation in self.iter_conversations():
+                if n >= max_conversations or look.too_old(conversation.last_activity_at):
+                    return None
+                n += 1
+                if look.is_thread(conversation):
+                    if conversation.latest_message is not None and look.landed(conversation.latest_message):
+                        return conversation.latest_message
+                    conversation_id = conversation.id
+                    break
+            if conversation_id is None:
+                return None
         n = 0
-        async for message in self.iter_messages(error.conversation_id):
-            if _reconcile_match(message, error, since):
+        async for message in self.iter_messages(conversation_id):
+            if look.landed(message):
                 return message
             n += 1
-            if n >= max_messages or message.sent_at < since:
+            if n >= max_messages or look.too_old(message.sent_at):
                 return None
         return None
 

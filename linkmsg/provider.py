@@ -139,26 +139,71 @@ class Settings:
         return tuple(values)
 
 
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"{attribute.name} must be a number >= 0, got {value!r}")
+
+
+def _positive(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{attribute.name} must be a number > 0, got {value!r}")
+
+
+def _count(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
+
+
+def _rate(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        from linkmsg.transport import parse_rate  # the transport owns the format
+
+        parse_rate(value)
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class HTTPSettings(Settings):
-    """Transport settings every HTTP provider accepts.
+    """Transport settings every HTTP provider accepts (per client; per call with
+    ``client.with_options(...)``). Defaults:
 
-    Defaults: 5 s to connect, 30 s to read; reads retried twice with
-    exponential backoff (0.5 s base, 8 s cap, full jitter); a vendor-requested
-    wait longer than ``max_retry_wait`` raises :class:`RateLimitError` instead of
-    sleeping; one call (retries included) gives up after ``deadline`` seconds.
+    - ``connect_timeout=5`` s to open a connection; ``timeout=30`` s for each
+      read, write and pool wait (vendors drive a real LinkedIn session, so
+      answers of several seconds are normal).
+    - ``max_retries=2``: a read is tried at most 3 times. Retried: connection
+      errors, timeouts, cut or truncated answers, HTTP 408, 429 and 5xx, and
+      vendor errors the provider marks retryable. Never retried: 400, 401,
+      403, 404 and other client errors.
+    - Backoff: ``backoff * 2**(n-1)`` seconds before retry n (0.5, 1, 2, ...),
+      capped at ``max_backoff=8``, jittered down to 50-100 % of that. A wait the
+      vendor asks for (``Retry-After`` in seconds or as an HTTP date,
+      ``Retry-After-Ms``; on a 429 also ``X-RateLimit-Reset`` and a body
+      ``holdUntil``/``retry_after``) replaces the backoff.
+    - ``max_retry_wait=60``: a wait longer than this (asked for by the vendor,
+      or by the client-side rate limit) raises :class:`RateLimitError` with
+      ``retry_after`` instead of sleeping.
+    - ``deadline=120`` s for one call, retries and waits included; no attempt's
+      timeout runs past it.
+    - Sends are never retried once the request may have reached the vendor:
+      that raises :class:`SendOutcomeUnknown` (see ``Client.reconcile_send``).
+      A send that provably never left (connection refused, DNS failure,
+      connect timeout) is retried like a read.
+    - ``rate_limit=None``: no client-side limit; ``"30/min"``, ``"5/10s"``,
+      ``"1000/hour"`` or ``"100/day"`` limits request starts per provider
+      account, shared by every sync and async client of that account in the process.
+    - ``max_concurrency=16``: requests in flight at once per ``AsyncClient``
+      (and its ``with_options`` copies).
     """
 
     base_url: str
-    timeout: float = 30.0
-    connect_timeout: float = 5.0
-    max_retries: int = 2
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    max_retry_wait: float = 60.0
-    deadline: float = 120.0
-    rate_limit: str | None = None
-    max_concurrency: int = 16
+    timeout: float = attrs.field(default=30.0, validator=_positive)
+    connect_timeout: float = attrs.field(default=5.0, validator=_positive)
+    max_retries: int = attrs.field(default=2, validator=_count)
+    backoff: float = attrs.field(default=0.5, validator=_non_negative)
+    max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
+    max_retry_wait: float = attrs.field(default=60.0, validator=_non_negative)
+    deadline: float = attrs.field(default=120.0, validator=_positive)
+    rate_limit: str | None = attrs.field(default=None, validator=_rate)
+    max_concurrency: int = attrs.field(default=16, validator=_positive)
 
     def account_key(self) -> str:
         """What the client-side rate limit is shared by; providers override."""

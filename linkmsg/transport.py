@@ -1,9 +1,20 @@
 """HTTP transport: auth, timeouts, retries, rate limiting, error mapping, redaction.
 
-The decisions (what to retry, how long to wait, which error to raise) live in
-:class:`RetryState`, which does no I/O. :class:`SyncTransport` and
-:class:`AsyncTransport` are thin loops around it, so sync and async behave the
-same by construction.
+Every decision (what to retry, how long to wait, which error to raise, when a
+send's outcome is unknown) is made by one sans-IO loop, :meth:`RetryLoop.run`:
+a generator that yields :class:`Attempt` (perform this HTTP request) and
+:class:`Wait` (sleep this long) steps and is sent back what happened (an
+``httpx.Response`` or the exception the attempt raised). :class:`SyncTransport`
+and :class:`AsyncTransport` only perform those steps with ``httpx.Client`` /
+``time.sleep`` or ``httpx.AsyncClient`` / ``asyncio.sleep``, so the two clients
+behave the same by construction, and the loop is testable with a fake clock.
+
+Secrets: every credential the provider's settings declare (and every value the
+provider puts in auth headers or auth body fields) is scrubbed from response
+bodies before a provider parses them, from every exception the transport
+raises, and from every log line. The ``linkmsg`` logger stays silent unless the
+application configures logging or ``LINKMSG_LOG=debug|info`` is set, which
+attaches one stderr handler to the ``linkmsg`` logger (never to the root).
 """
 
 from __future__ import annotations
@@ -13,25 +24,26 @@ import collections
 import email.utils
 import json
 import logging
+import math
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 import httpx
 
 from linkmsg.errors import (
+    ConfigError,
     LinkmsgError,
     ProviderError,
     RateLimitError,
     ResponseShapeError,
     SendOutcomeUnknown,
-    ServerError,
     TransportError,
 )
 from linkmsg.provider import HTTPSettings, Provider, Request, Response
@@ -39,28 +51,117 @@ from linkmsg.provider import HTTPSettings, Provider, Request, Response
 try:  # optional speed-up: `pip install linkmsg[fast]`
     import orjson
 
-    _loads: Any = orjson.loads
+    _loads: Callable[[bytes], Any] = orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 
-__all__ = ["AsyncTransport", "RateLimiter", "Redactor", "RetryState", "SyncTransport", "logger"]
+__all__ = [
+    "REDACTED",
+    "AsyncTransport",
+    "Attempt",
+    "RateLimiter",
+    "Redactor",
+    "RetryLoop",
+    "SyncTransport",
+    "Wait",
+    "configure_logging",
+    "logger",
+    "parse_rate",
+    "retry_after_from_headers",
+]
+
+REDACTED = "***"
+
+# ---------------------------------------------------------------- logging
 
 logger = logging.getLogger("linkmsg")
-if os.environ.get("LINKMSG_LOG", "").lower() == "debug":  # opt-in, like httpx's own
-    logging.basicConfig()
-    logger.setLevel(logging.DEBUG)
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
-_SECRET_KEY = re.compile(r"(token|secret|password|api[_-]?key|authorization|cookie)", re.I)
-REDACTED = "***"
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization", "api-key"})
+_SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie|session)", re.I)
+# Defence in depth for log lines that did not go through a Redactor: a bearer
+# token, or a value right after a secret-looking key in a dict, JSON or query.
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(\bbearer\s+)(?!\*\*\*)[^\s'\",}]+"),
+    re.compile(
+        r"(?i)([\"']?\b[\w-]*(?:token|secret|password|api[_-]?key|authorization|cookie)[\w-]*[\"']?\s*[:=]\s*[\"']?)"
+        r"(?!\*\*\*)(?!bearer\b)[^\s'\",}&]+"
+    ),
+)
+
+
+def scrub_patterns(text: str) -> str:
+    """Mask anything that looks like a credential in free text (bearer tokens, ``key=value``)."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks credential-looking text in every record logged on the ``linkmsg`` logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub_patterns(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+logger.addFilter(_RedactingFilter())
+_HANDLER_MARK = "_linkmsg_env_handler"
+
+
+def configure_logging(level: str | int = "debug", stream: Any = None) -> logging.Handler:
+    """Send ``linkmsg`` log records to ``stream`` (stderr) at ``level``.
+
+    Attaches one handler to the ``linkmsg`` logger only; the root logger and
+    other libraries' logging are left alone. Calling it again replaces the
+    handler it attached before. ``LINKMSG_LOG=debug`` (or ``info``) calls it at import.
+    """
+    for handler in list(logger.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    setattr(handler, _HANDLER_MARK, True)
+    logger.addHandler(handler)
+    logger.setLevel(level.upper() if isinstance(level, str) else level)
+    return handler
+
+
+def _logging_from_env() -> None:
+    level = os.environ.get("LINKMSG_LOG", "").strip().lower()
+    if level in ("debug", "info", "warning", "error"):
+        configure_logging(level)
+    elif not logger.handlers:
+        # The library convention: silent unless the application configures logging.
+        logger.addHandler(logging.NullHandler())
+
+
+_logging_from_env()
+
+# ---------------------------------------------------------------- redaction
 
 
 class Redactor:
     """Scrubs known secret values, and values under secret-looking keys."""
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        # Longest first so a secret containing another is replaced whole.
-        self._secrets = tuple(sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True))
+    def __init__(self, secrets: tuple[str, ...] | list[str]) -> None:
+        # Longest first so a secret containing another is replaced whole; tiny
+        # values are skipped because replacing them would shred ordinary text.
+        self._secrets = tuple(sorted({s for s in secrets if isinstance(s, str) and len(s) >= 6}, key=len, reverse=True))
+        needles: set[bytes] = set()
+        for secret in self._secrets:
+            needles.add(secret.encode())
+            for ascii_only in (True, False):
+                escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+                needles.add(escaped.encode())
+                needles.add(escaped.replace("/", "\\/").encode())
+        self._needles = tuple(needles)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._secrets)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
@@ -72,25 +173,61 @@ class Redactor:
         return {k: (REDACTED if k.lower() in _SECRET_HEADERS else self.text(v)) for k, v in headers.items()}
 
     def data(self, value: Any) -> Any:
+        """For logging: known secrets scrubbed and values under secret-looking keys masked."""
         if isinstance(value, Mapping):
             return {
                 k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else self.data(v))
                 for k, v in value.items()
             }
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         if isinstance(value, str):
             return self.text(value)
         return value
 
+    def values(self, value: Any) -> Any:
+        """For response bodies: known secret values scrubbed, keys and structure untouched."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {(self.text(k) if isinstance(k, str) else k): self.values(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.values(v) for v in value]
+        return value
+
+    def might_contain(self, raw: bytes) -> bool:
+        """Cheap check on a raw body: could it hold a secret (plain or JSON-escaped)?"""
+        if not self._secrets:
+            return False
+        return b"\\u" in raw or any(needle in raw for needle in self._needles)
+
     def exception(self, exc: BaseException) -> BaseException:
-        """Scrub an exception's message and text attributes in place."""
+        """Scrub an exception's message and every text attribute, in place."""
         exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
-        for attr in ("vendor_message", "text"):
-            value = getattr(exc, attr, None)
+        for name, value in list(vars(exc).items()):
             if isinstance(value, str):
-                setattr(exc, attr, self.text(value))
+                setattr(exc, name, self.text(value))
         return exc
+
+
+def _auth_secrets(provider: Provider, settings: HTTPSettings) -> list[str]:
+    """Every credential the transport will send, whether or not the settings flag it."""
+    found = list(settings.secret_values())
+    try:
+        headers = dict(provider.auth_headers())
+        body = dict(provider.auth_body())
+    except Exception:  # noqa: BLE001 - a broken hook fails later, where it is reported properly
+        return found
+    for key, value in headers.items():
+        if key.lower() in _SECRET_HEADERS and isinstance(value, str):
+            found.append(value)
+            scheme, _, token = value.partition(" ")
+            if token and scheme.lower() in ("bearer", "basic", "token"):
+                found.append(token.strip())
+    for key, value in body.items():
+        if _SECRET_KEY.search(key) and isinstance(value, str):
+            found.append(value)
+    return found
 
 
 # ---------------------------------------------------------------- rate limit
@@ -100,173 +237,458 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(text: str) -> tuple[int, float]:
-    """``"30/min"`` -> (30, 60.0). Also ``"5/10s"``, ``"1000/hour"``."""
-    match = _RATE.match(text)
-    if not match or int(match.group(1)) < 1:
+    """``"30/min"`` -> (30, 60.0). Also ``"5/10s"``, ``"1000/hour"``, ``"100/day"``."""
+    match = _RATE.match(text) if isinstance(text, str) else None
+    if not match or int(match.group(1)) < 1 or match.group(2) == "0":
         raise ValueError(f"rate_limit must look like '30/min', '5/10s' or '1000/hour', got {text!r}")
     count, mult, unit = int(match.group(1)), match.group(2), match.group(3)[0].lower()
     return count, float(mult or 1) * _UNIT[unit]
 
 
 class RateLimiter:
-    """At most ``count`` requests in any window of ``period`` seconds.
+    """At most ``count`` request starts in any window of ``period`` seconds.
 
-    A sliding log of reserved start times; reservations are taken under a
+    A sliding log of the last ``count`` reserved start times, taken under a
     thread lock and waited out by the caller (``time.sleep`` or
     ``asyncio.sleep``), so sync and async clients of one account share it.
     """
 
-    _shared: dict[tuple[str, str, str], RateLimiter] = {}
-    _shared_lock = threading.Lock()
+    _shared: ClassVar[dict[tuple[str, str, str], RateLimiter]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, count: int, period: float) -> None:
-        self.count, self.period = count, period
+    def __init__(self, count: int, period: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.count, self.period, self.clock = count, period, clock
         self._log: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 
     @classmethod
     def shared(cls, provider: str, account: str, spec: str) -> RateLimiter:
+        """The one limiter of this provider account and rate, for the whole process."""
         count, period = parse_rate(spec)
-        key = (provider, account, spec)
+        key = (provider, account, spec.replace(" ", "").lower())
         with cls._shared_lock:
             limiter = cls._shared.get(key)
             if limiter is None:
                 limiter = cls._shared[key] = cls(count, period)
             return limiter
 
-    def reserve(self) -> float:
-        """Reserve the next slot; return how long to wait before using it."""
+    def reserve(self, max_wait: float = math.inf) -> float:
+        """Reserve the next slot and return how long to wait for it.
+
+        When that wait would exceed ``max_wait`` nothing is reserved and the
+        wait is returned as a negative number (``-wait``).
+        """
         with self._lock:
-            now = time.monotonic()
-            while self._log and self._log[0] <= now - self.period and len(self._log) > self.count:
-                self._log.popleft()
+            now = self.clock()
             start = now
             if len(self._log) >= self.count:
                 start = max(now, self._log[-self.count] + self.period)
+            if start - now > max_wait:
+                return -(start - now)
             self._log.append(start)
             while len(self._log) > self.count:
                 self._log.popleft()
             return start - now
 
 
-# ---------------------------------------------------------------- retry policy
+# ---------------------------------------------------------------- wait hints
 
 
-def _retry_after_header(headers: Mapping[str, str], now: float) -> float | None:
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
+def _seconds_until(value: Any, now: float) -> float | None:
+    """A wait from a number (seconds, or an epoch in s/ms) or a date (HTTP or ISO-8601)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
         try:
-            return max(0.0, float(value))
+            number = float(text)
         except ValueError:
+            when: datetime | None
             try:
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                when = None
-            if when is not None:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                return max(0.0, when.timestamp() - now)
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        reset = reset.strip()
+                when = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                try:
+                    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                except ValueError:
+                    return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, when.timestamp() - now)
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    if number > 1e12:  # epoch milliseconds
+        return max(0.0, number / 1000 - now)
+    if number > 1e9:  # epoch seconds
+        return max(0.0, number - now)
+    return max(0.0, number)
+
+
+def retry_after_from_headers(headers: Mapping[str, str], now: float, *, rate_limited: bool) -> float | None:
+    """The wait a response asks for: ``Retry-After-Ms``, ``Retry-After`` (seconds or HTTP date),
+    and, for a rate-limit answer only, ``X-RateLimit-Reset`` (seconds, epoch or ISO-8601).
+
+    ``X-RateLimit-Reset`` is ignored on other errors: vendors send it on every
+    response, and on a 500 it says when the daily quota resets, not when to retry.
+    """
+    ms = headers.get("retry-after-ms")
+    if ms:
         try:
-            number = float(reset)
+            value = float(ms) / 1000
+            if math.isfinite(value):
+                return max(0.0, value)
         except ValueError:
-            try:
-                stamp = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=UTC)
-            return max(0.0, stamp.timestamp() - now)
-        # A reset far in the past as epoch means "seconds from now" in some APIs.
-        return max(0.0, number - now) if number > 1e9 else max(0.0, number)
+            pass
+    hint = headers.get("retry-after")
+    if hint:
+        wait = _seconds_until(hint, now)
+        if wait is not None:
+            return wait
+    if rate_limited:
+        reset = headers.get("x-ratelimit-reset")
+        if reset:
+            return _seconds_until(reset, now)
     return None
 
 
-@attrs.define
-class RetryState:
-    """Retry decisions for one request; sans-IO.
+_BODY_HINTS = ("retry_after", "retryAfter", "holdUntil", "hold_until", "retry_at", "retryAt")
 
-    ``on_exception``/``on_error`` return how long to wait before the next
-    attempt, or raise the error the caller should see.
+
+def retry_after_from_body(data: Any, now: float) -> float | None:
+    """A wait named in a rate-limit error body (e.g. ConnectSafely's ``holdUntil``)."""
+    for scope in (data, data.get("error") if isinstance(data, Mapping) else None):
+        if isinstance(scope, Mapping):
+            for key in _BODY_HINTS:
+                if key in scope:
+                    wait = _seconds_until(scope[key], now)
+                    if wait is not None:
+                        return wait
+    return None
+
+
+# ---------------------------------------------------------------- the sans-IO loop
+
+
+@attrs.frozen(slots=True)
+class Attempt:
+    """Perform this HTTP request; send the loop the response or the exception."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    params: Mapping[str, Any] | None
+    content: bytes | None = attrs.field(repr=False)
+    timeout: httpx.Timeout
+    number: int
+
+
+@attrs.frozen(slots=True)
+class Wait:
+    """Sleep this many seconds, then send the loop ``None``."""
+
+    seconds: float
+    reason: str
+
+
+Step: TypeAlias = Attempt | Wait
+Outcome: TypeAlias = httpx.Response | BaseException | None
+
+# Statuses the issue tracker and every vendor agree are the caller's problem.
+_NEVER_RETRIED = frozenset({400, 401, 403, 404})
+# Exceptions raised before a single byte of the request was written.
+_NEVER_LEFT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+)
+# Exceptions that mean the request itself is unusable: retrying cannot help.
+_UNUSABLE: tuple[type[Exception], ...] = (
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+    httpx.LocalProtocolError,
+    httpx.TooManyRedirects,
+)
+_MAX_TEXT = 2000
+
+
+@attrs.define
+class _Retry:
+    wait: float
+    error: LinkmsgError
+    reason: str
+
+
+@attrs.define
+class RetryLoop:
+    """The retry policy for one request, sans-IO; see the module docstring.
+
+    ``clock`` is monotonic seconds, ``wall`` epoch seconds; tests pass fakes.
     """
 
-    provider: str
-    request: Request
+    provider: Provider
     settings: HTTPSettings
-    started: float = attrs.field(factory=time.monotonic)
-    attempts: int = 0
-    wall_started: datetime = attrs.field(factory=lambda: datetime.now(UTC))
+    redactor: Redactor
+    limiter: RateLimiter | None = None
+    clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+    rng: random.Random = attrs.field(factory=random.Random)
 
-    def _backoff(self) -> float:
-        cap = min(self.settings.max_backoff, self.settings.backoff * 2 ** (self.attempts - 1))
-        return random.uniform(0, cap)  # noqa: S311 - jitter, not crypto
+    # -- building ------------------------------------------------------------
 
-    def _allow(self, wait: float, error: LinkmsgError) -> float:
-        if self.attempts > self.settings.max_retries:
-            raise error
-        if time.monotonic() - self.started + wait > self.settings.deadline:
-            raise error
-        return wait
+    def prepare(self, request: Request) -> tuple[str, dict[str, str], dict[str, Any] | None, bytes | None]:
+        headers = {"accept": "application/json", **self.provider.auth_headers()}
+        body = request.json
+        if isinstance(body, Mapping):
+            extra = self.provider.auth_body()
+            if extra:
+                body = {**extra, **body}
+        params = None
+        if request.params:
+            params = {k: _param(v) for k, v in request.params.items() if v is not None}
+        content = None
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False).encode()
+            headers["content-type"] = "application/json"
+        url = self.settings.base_url.rstrip("/") + request.path
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s request %s %s params=%s json=%s headers=%s",
+                self.provider.name,
+                request.method,
+                self.redactor.text(request.path),
+                self.redactor.data(params or {}),
+                self.redactor.data(body),
+                self.redactor.headers(headers),
+            )
+        return url, headers, params, content
 
-    def _unknown(self, why: str) -> SendOutcomeUnknown:
-        body = self.request.json if isinstance(self.request.json, Mapping) else {}
-        text = next((v for k, v in body.items() if "text" in k or k in ("message", "body")), "")
-        return SendOutcomeUnknown(
-            f"{self.provider}: the send may or may not have reached the vendor ({why}); "
-            "it was not retried. Call client.reconcile_send(error) to check whether it landed.",
-            provider=self.provider,
-            text=text if isinstance(text, str) else "",
-            attempted_at=self.wall_started,
-        )
+    def backoff(self, attempt: int) -> float:
+        """Exponential from ``backoff``, capped at ``max_backoff``, jittered to 50-100 %."""
+        base = min(self.settings.max_backoff, self.settings.backoff * 2.0 ** (attempt - 1))
+        return float(base) * (0.5 + 0.5 * self.rng.random())
 
-    def on_exception(self, exc: httpx.HTTPError) -> float:
-        self.attempts += 1
-        never_left = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol)
-        if self.request.is_send and not never_left:
-            raise self._unknown(type(exc).__name__) from None
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            raise TransportError(f"{self.provider}: invalid base_url ({exc})") from None
+    def timeout(self, remaining: float) -> httpx.Timeout:
+        """The configured timeouts, none longer than what is left of the deadline."""
+        read = max(0.001, min(self.settings.timeout, remaining))
+        return httpx.Timeout(read, connect=max(0.001, min(self.settings.connect_timeout, remaining)))
+
+    # -- the loop --------------------------------------------------------------
+
+    def run(self, request: Request) -> Generator[Step, Outcome, Response]:
+        settings = self.settings
+        started = self.clock()
+        attempted_at = datetime.fromtimestamp(self.wall(), UTC)
+        url, headers, params, content = self.prepare(request)
+        attempt = 0
+        last: _Retry | None = None
+        while True:
+            elapsed = self.clock() - started
+            if self.limiter is not None:
+                allowed = min(settings.max_retry_wait, settings.deadline - elapsed)
+                wait = self.limiter.reserve(max(0.0, allowed))
+                if wait < 0:
+                    raise self._throttled(-wait)
+                if wait > 0:
+                    logger.debug("%s waits %.2fs for its client-side rate limit", self.provider.name, wait)
+                    yield Wait(wait, "client-side rate limit")
+            attempt += 1
+            remaining = settings.deadline - (self.clock() - started)
+            if remaining <= 0 and last is not None:
+                raise self._gave_up(last.error, attempt - 1, self.clock() - started)
+            timeout = self.timeout(remaining)
+            clipped = remaining < settings.timeout
+            outcome = yield Attempt(request.method, url, headers, params, content, timeout, attempt)
+            if isinstance(outcome, httpx.Response):
+                result = self._on_response(request, outcome, attempt, attempted_at)
+            elif isinstance(outcome, BaseException):
+                result = self._on_exception(request, outcome, attempt, attempted_at)
+                if clipped and last is not None and isinstance(outcome, httpx.TimeoutException):
+                    # The deadline, not the vendor, cut this attempt short: report what went wrong before.
+                    raise self._gave_up(last.error, attempt, self.clock() - started)
+            else:
+                raise TransportError(f"{self.provider.name}: the transport returned no response")
+            if isinstance(result, Response):
+                return result
+            last = result
+            elapsed = self.clock() - started
+            if attempt > settings.max_retries or elapsed + result.wait > settings.deadline:
+                raise self._gave_up(result.error, attempt, elapsed)
+            logger.info(
+                "%s %s %s: attempt %d failed (%s); retrying in %.2fs",
+                self.provider.name,
+                request.method,
+                self.redactor.text(request.path),
+                attempt,
+                result.reason,
+                result.wait,
+            )
+            yield Wait(result.wait, result.reason)
+
+    # -- judging one outcome -------------------------------------------------------
+
+    def _on_exception(self, request: Request, exc: BaseException, attempt: int, attempted_at: datetime) -> _Retry:
+        kind = type(exc).__name__
+        if isinstance(exc, _UNUSABLE):
+            raise TransportError(
+                f"{self.provider.name}: the request could not be made ({kind}); "
+                f"check base_url {self.redactor.text(self.settings.base_url)!r} and the credentials' format"
+            )
+        never_left = isinstance(exc, _NEVER_LEFT)
+        if request.is_send and not never_left:
+            raise self._unknown(request, kind, attempted_at)
+        if not isinstance(exc, httpx.TransportError | httpx.DecodingError):
+            # Not a network failure we understand (e.g. a custom transport's bug): do not retry blindly.
+            raise TransportError(f"{self.provider.name}: the HTTP transport failed ({kind})")
+        what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
         error = TransportError(
-            f"{self.provider}: {type(exc).__name__} talking to the vendor "
-            f"after {self.attempts} attempt(s); check the network and base_url"
+            f"{self.provider.name}: the connection to the vendor {what} ({kind}); "
+            "check the network, base_url and timeout settings"
         )
-        return self._allow(self._backoff(), error)
+        return _Retry(self.backoff(attempt), error, kind)
 
-    def on_bad_body(self, response: httpx.Response) -> float:
-        self.attempts += 1
-        kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "a body that is not JSON"
-        error = ResponseShapeError(
-            f"{self.provider} answered HTTP {response.status_code} with {kind}",
-            provider=self.provider,
-            status=response.status_code,
+    def _decode(self, http: httpx.Response) -> tuple[Response, bool]:
+        """The response with its JSON decoded and secrets scrubbed; True when the body is not JSON."""
+        raw = http.content
+        headers = {k.lower(): v for k, v in http.headers.items()}
+        url = self.redactor.text(str(http.url))
+        if not raw.strip():
+            return Response(http.status_code, headers, None, url), False
+        try:
+            data = _loads(raw)
+        except Exception:  # noqa: BLE001 - any decoder failure (bad JSON, bad UTF-8, nesting) means "not JSON"
+            text = raw[:_MAX_TEXT].decode("utf-8", "replace")
+            return Response(http.status_code, headers, None, url, self.redactor.text(text)), True
+        if self.redactor.might_contain(raw):
+            data = self.redactor.values(data)
+        return Response(http.status_code, headers, data, url), False
+
+    def _error_for(self, response: Response) -> LinkmsgError | None:
+        try:
+            return self.provider.error_for(response)
+        except LinkmsgError as exc:
+            return exc
+        except Exception:  # noqa: BLE001 - a provider bug must not leak a raw exception
+            return ResponseShapeError(
+                f"{self.provider.name} answered HTTP {response.status} with an error body linkmsg could not read",
+                provider=self.provider.name,
+                status=response.status,
+            )
+
+    def _on_response(
+        self, request: Request, http: httpx.Response, attempt: int, attempted_at: datetime
+    ) -> Response | _Retry:
+        response, not_json = self._decode(http)
+        error = self._error_for(response)
+        if error is None and not_json:
+            kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "a body that is not JSON"
+            error = ResponseShapeError(
+                f"{self.provider.name} answered HTTP {http.status_code} with {kind}",
+                provider=self.provider.name,
+                status=http.status_code,
+            )
+        logger.debug(
+            "%s response %s %s: HTTP %d%s",
+            self.provider.name,
+            request.method,
+            self.redactor.text(request.path),
+            http.status_code,
+            f" ({type(error).__name__})" if error else "",
         )
-        if self.request.is_send:
-            raise self._unknown(f"HTTP {response.status_code} with an unreadable body") from None
-        return self._allow(self._backoff(), error)
+        if error is None:
+            return response
+        self.redactor.exception(error)
+        if not isinstance(error, ProviderError):
+            raise error
+        # A 2xx body we could not read may be a proxy's page or a cut answer: worth one more read.
+        transient = error.retryable or (not_json and http.status_code < 400)
+        if error.status in _NEVER_RETRIED:
+            transient = False
+        if request.is_send:
+            if transient and not isinstance(error, RateLimitError):
+                raise self._unknown(request, f"HTTP {http.status_code}", attempted_at)
+            raise error
+        if not transient:
+            raise error
+        now = self.wall()
+        rate_limited = isinstance(error, RateLimitError)
+        hints = [retry_after_from_headers(response.headers, now, rate_limited=rate_limited)]
+        if rate_limited:
+            assert isinstance(error, RateLimitError)
+            hints += [error.retry_after, retry_after_from_body(response.data, now)]
+        known = [h for h in hints if h is not None]
+        hint = max(known) if known else None
+        if hint is not None and hint > self.settings.max_retry_wait:
+            raise self._too_long(error, hint)
+        if rate_limited and hint is not None:
+            assert isinstance(error, RateLimitError)
+            error.retry_after = hint
+        wait = hint if hint is not None else self.backoff(attempt)
+        return _Retry(wait, error, f"HTTP {http.status_code}")
 
-    def on_error(self, error: ProviderError, headers: Mapping[str, str]) -> float:
-        self.attempts += 1
-        if self.request.is_send:
-            if isinstance(error, ServerError):
-                raise self._unknown(f"HTTP {error.status}") from None
-            raise error
-        if not error.retryable:
-            raise error
-        wait = self._backoff()
-        hinted = _retry_after_header(headers, time.time())
+    # -- errors ------------------------------------------------------------------------
+
+    def _too_long(self, error: ProviderError, wait: float) -> RateLimitError:
         if isinstance(error, RateLimitError):
-            if hinted is not None:
-                error.retry_after = max(hinted, error.retry_after or 0.0)
-            if error.retry_after is not None:
-                if error.retry_after > self.settings.max_retry_wait:
-                    raise error
-                wait = error.retry_after
-        elif hinted is not None:
-            wait = hinted
-        return self._allow(wait, error)
+            error.retry_after = wait
+            return error
+        text = error.args[0] if error.args else ""
+        limited = RateLimitError(
+            f"{text} (the vendor asks to wait {wait:.0f}s, more than max_retry_wait={self.settings.max_retry_wait:g}s; "
+            "retry later)",
+            retry_after=wait,
+            provider=error.provider,
+            status=error.status,
+            code=error.code,
+            vendor_message=error.vendor_message,
+        )
+        return limited
+
+    def _throttled(self, wait: float) -> RateLimitError:
+        return RateLimitError(
+            f"{self.provider.name}: the client-side rate_limit {self.settings.rate_limit!r} for this account "
+            f"would hold this call {wait:.1f}s, beyond max_retry_wait or the deadline; try again later",
+            retry_after=wait,
+            provider=self.provider.name,
+        )
+
+    def _gave_up(self, error: LinkmsgError, attempt: int, elapsed: float) -> LinkmsgError:
+        if attempt > 1 and error.args and isinstance(error.args[0], str):
+            error.args = (f"{error.args[0]} (gave up after {attempt} attempts in {elapsed:.1f}s)", *error.args[1:])
+        logger.debug("%s: giving up: %s", self.provider.name, error)
+        return error
+
+    def _unknown(self, request: Request, why: str, attempted_at: datetime) -> SendOutcomeUnknown:
+        logger.warning("%s: a send may or may not have reached the vendor (%s)", self.provider.name, why)
+        return SendOutcomeUnknown(
+            f"{self.provider.name}: the send may or may not have reached the vendor ({why}); "
+            "it was not retried. Call client.reconcile_send(error) to check whether it landed.",
+            provider=self.provider.name,
+            text=self.redactor.text(_find_text(request.json)),
+            attempted_at=attempted_at,
+        )
+
+
+def _find_text(body: Any, depth: int = 0) -> str:
+    """The message text in a send body, wherever the vendor puts it (best effort)."""
+    if isinstance(body, Mapping) and depth < 4:
+        for key, value in body.items():
+            if isinstance(value, str) and isinstance(key, str) and ("text" in key or key in ("message", "body")):
+                return value
+        for value in body.values():
+            found = _find_text(value, depth + 1)
+            if found:
+                return found
+    return ""
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 # ---------------------------------------------------------------- drivers
@@ -276,159 +698,100 @@ class _Base:
     def __init__(self, provider: Provider, settings: HTTPSettings) -> None:
         self.provider = provider
         self.settings = settings
-        self.redactor = Redactor(settings.secret_values())
-        self.limiter = (
-            RateLimiter.shared(provider.name, settings.account_key(), settings.rate_limit)
-            if settings.rate_limit
-            else None
-        )
-        self.timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-
-    def build(self, request: Request) -> dict[str, Any]:
-        headers = {"accept": "application/json", **self.provider.auth_headers()}
-        body = request.json
-        if isinstance(body, Mapping):
-            extra = self.provider.auth_body()
-            if extra:
-                body = {**extra, **body}
-        kwargs: dict[str, Any] = {"headers": headers}
-        if request.params:
-            kwargs["params"] = {k: _param(v) for k, v in request.params.items() if v is not None}
-        if body is not None:
-            kwargs["content"] = json.dumps(body, ensure_ascii=False).encode()
-            headers["content-type"] = "application/json"
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s %s params=%s json=%s headers=%s",
-                self.provider.name,
-                request.method,
-                request.path,
-                self.redactor.data(dict(request.params or {})),
-                self.redactor.data(body),
-                self.redactor.headers(headers),
-            )
-        return kwargs
-
-    def decode(self, http: httpx.Response) -> Response | None:
-        """The decoded response, or None when the body is not JSON."""
-        raw = http.content
-        data: Any = None
-        if raw.strip():
-            try:
-                data = _loads(raw)
-            except ValueError:
-                return None
-        headers = {k.lower(): v for k, v in http.headers.items()}
-        return Response(http.status_code, headers, data, str(http.url))
-
-    def check(self, response: Response, http: httpx.Response) -> ProviderError | None:
+        self.redactor = Redactor(_auth_secrets(provider, settings))
         try:
-            error = self.provider.error_for(response)
-        except LinkmsgError as exc:
-            raise self.redactor.exception(exc) from None
-        except Exception:  # noqa: BLE001 - a provider bug must not leak a raw exception
-            error = ResponseShapeError(
-                f"{self.provider.name} answered HTTP {response.status} with an unreadable error body",
-                provider=self.provider.name,
-                status=response.status,
+            self.limiter = (
+                RateLimiter.shared(provider.name, settings.account_key(), settings.rate_limit)
+                if settings.rate_limit
+                else None
             )
-        if error is not None:
-            self.redactor.exception(error)
-            logger.debug("%s error: %s", self.provider.name, error)
-        return error
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
-    def non_json_error(self, http: httpx.Response) -> ProviderError | None:
-        """For an error status with a non-JSON body (HTML page), the status error."""
-        if http.status_code < 400:
-            return None
-        response = Response(http.status_code, {k.lower(): v for k, v in http.headers.items()}, None)
-        return self.check(response, http)
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.provider.name!r} {self.redactor.text(self.settings.base_url)!r}>"
 
-    def _log_retry(self, state: RetryState, wait: float, why: str) -> None:
-        logger.info(
-            "%s %s %s: retry %d in %.2fs (%s)",
-            self.provider.name,
-            state.request.method,
-            state.request.path,
-            state.attempts,
-            wait,
-            self.redactor.text(why),
-        )
-
-
-def _param(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+    def loop(self) -> RetryLoop:
+        return RetryLoop(self.provider, self.settings, self.redactor, self.limiter)
 
 
 class SyncTransport(_Base):
+    """Drives :class:`RetryLoop` with ``httpx.Client`` and ``time.sleep``."""
+
     def __init__(self, provider: Provider, settings: HTTPSettings, client: httpx.Client) -> None:
         super().__init__(provider, settings)
         self.client = client
 
+    def _perform(self, step: Attempt) -> httpx.Response | Exception:
+        try:
+            return self.client.request(
+                step.method,
+                step.url,
+                params=step.params,
+                headers=step.headers,
+                content=step.content,
+                timeout=step.timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - the loop judges every failure (and raises outside this block)
+            return exc
+
     def send(self, request: Request) -> Response:
-        state = RetryState(self.provider.name, request, self.settings)
-        url = self.settings.base_url.rstrip("/") + request.path
-        kwargs = self.build(request)
+        loop = self.loop().run(request)
+        step = next(loop)
         while True:
-            if self.limiter is not None:
-                delay = self.limiter.reserve()
-                if delay > 0:
-                    time.sleep(delay)
-            try:
-                http = self.client.request(request.method, url, timeout=self.timeout, **kwargs)
-            except httpx.HTTPError as exc:
-                wait = state.on_exception(exc)
-                self._log_retry(state, wait, type(exc).__name__)
-                time.sleep(wait)
-                continue
-            response = self.decode(http)
-            if response is None:
-                error = self.non_json_error(http)
-                wait = state.on_error(error, http.headers) if error else state.on_bad_body(http)
+            outcome: Outcome = None
+            if isinstance(step, Wait):
+                time.sleep(step.seconds)
             else:
-                error = self.check(response, http)
-                if error is None:
-                    return response
-                wait = state.on_error(error, response.headers)
-            self._log_retry(state, wait, f"HTTP {http.status_code}")
-            time.sleep(wait)
+                outcome = self._perform(step)
+            try:
+                step = loop.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
 
 
 class AsyncTransport(_Base):
-    def __init__(self, provider: Provider, settings: HTTPSettings, client: httpx.AsyncClient) -> None:
+    """Drives :class:`RetryLoop` with ``httpx.AsyncClient`` and ``asyncio.sleep``.
+
+    ``semaphore`` bounds the requests in flight; clients made by
+    ``with_options`` pass their parent's, so the bound holds across them.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        settings: HTTPSettings,
+        client: httpx.AsyncClient,
+        semaphore: asyncio.Semaphore | None = None,
+    ) -> None:
         super().__init__(provider, settings)
         self.client = client
-        self._semaphore: asyncio.Semaphore | None = None
+        self.semaphore = semaphore or asyncio.Semaphore(settings.max_concurrency)
+
+    async def _perform(self, step: Attempt) -> httpx.Response | Exception:
+        try:
+            async with self.semaphore:
+                return await self.client.request(
+                    step.method,
+                    step.url,
+                    params=step.params,
+                    headers=step.headers,
+                    content=step.content,
+                    timeout=step.timeout,
+                )
+        except Exception as exc:  # noqa: BLE001 - the loop judges every failure (and raises outside this block)
+            return exc
 
     async def send(self, request: Request) -> Response:
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
-        state = RetryState(self.provider.name, request, self.settings)
-        url = self.settings.base_url.rstrip("/") + request.path
-        kwargs = self.build(request)
+        loop = self.loop().run(request)
+        step = next(loop)
         while True:
-            if self.limiter is not None:
-                delay = self.limiter.reserve()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            try:
-                async with self._semaphore:
-                    http = await self.client.request(request.method, url, timeout=self.timeout, **kwargs)
-            except httpx.HTTPError as exc:
-                wait = state.on_exception(exc)
-                self._log_retry(state, wait, type(exc).__name__)
-                await asyncio.sleep(wait)
-                continue
-            response = self.decode(http)
-            if response is None:
-                error = self.non_json_error(http)
-                wait = state.on_error(error, http.headers) if error else state.on_bad_body(http)
+            outcome: Outcome = None
+            if isinstance(step, Wait):
+                await asyncio.sleep(step.seconds)
             else:
-                error = self.check(response, http)
-                if error is None:
-                    return response
-                wait = state.on_error(error, response.headers)
-            self._log_retry(state, wait, f"HTTP {http.status_code}")
-            await asyncio.sleep(wait)
+                outcome = await self._perform(step)
+            try:
+                step = loop.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
