@@ -255,7 +255,8 @@ class ConnectSafelyProvider(Provider):
             return ref.urn, known or ()
         response = yield self._details(ref.urn or ref.thread_id, countBefore=1)
         payload = self._structure(response, MessagesPayload)
-        mailbox = ref.mailbox_urn or self._learn_from_details(payload)
+        learned = self._learn_from_details(payload)
+        mailbox = ref.mailbox_urn or learned
         urn = ConversationRef(ref.thread_id, mailbox).urn
         if urn is None:
             raise ProviderError(
@@ -342,7 +343,8 @@ class ConnectSafelyProvider(Provider):
             request = self._details(conversation, countBefore=want, deliveredAt=after)
         response = yield request
         payload = self._structure(response, MessagesPayload)
-        mailbox = ref.mailbox_urn or self._learn_from_details(payload)
+        learned = self._learn_from_details(payload)
+        mailbox = ref.mailbox_urn or learned
         conversation_id = ref.urn or ConversationRef(ref.thread_id, mailbox).urn
         items = mapping.messages(payload, response.data, conversation_id, mailbox)
         fetched = len(items)
