@@ -215,7 +215,9 @@ class LinkupV2Provider(Provider):
             )
         if code == "INTERNAL_ERROR":
             return ServerError(f"{self.name} failed internally ({said}); retry after a few seconds", **kwargs)
-        return error_from_status(status, f"{self.name} answered with error {said}", **kwargs)
+        return error_from_status(
+            status, f"{self.name} answered with error {said}", provider=self.name, code=code, vendor_message=text
+        )
 
     # -- request building --------------------------------------------------
 
@@ -436,19 +438,21 @@ class LinkupV2Provider(Provider):
         """The thread's other participants, from a history read; raises when that cannot be told safely."""
         if parsed.data.participants is not None:  # Sales Navigator lists them, with is_me
             return [p for p in map(participant_from_v2_person, parsed.data.participants) if p.is_self is not True]
-        people: dict[str, Participant] = {}
+        others: dict[str, Participant] = {}
+        owner_seen = unsure = False
         for message in messages:
             sender = message.sender
             url = (sender.profile_url or "").rstrip("/")
-            if url in self._own_profiles:
-                continue
-            if sender.is_self is None:
-                # A vanity URL without is_me: it may be the owner; guessing could message the wrong person.
-                raise InvalidArgument(
-                    f"{self.name} cannot tell the mailbox owner from the other participants of this conversation "
-                    "(its messages give no is_me); pass the Conversation from list_conversations, "
-                    "or send with to=<profile>"
-                )
-            if not sender.is_self:
-                people.setdefault(url or sender.name or "", sender)
-        return list(people.values())
+            if sender.is_self or url in self._own_profiles:
+                owner_seen = True
+            else:
+                unsure = unsure or sender.is_self is None
+                others.setdefault(url or sender.name or "", sender)
+        if unsure and not owner_seen:
+            # A vanity URL without is_me may be the owner's own: guessing could message the wrong person.
+            raise InvalidArgument(
+                f"{self.name} cannot tell the mailbox owner from the other participants of this conversation "
+                "(its messages carry no is_me); pass the Conversation from list_conversations, "
+                "or send with to=<profile>"
+            )
+        return list(others.values())
