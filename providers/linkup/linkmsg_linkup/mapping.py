@@ -9,7 +9,7 @@ first/last name, with no URN, so those stay None.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import attrs
@@ -44,6 +44,8 @@ __all__ = [
 PROVIDER: Final = "linkup"
 _MSG_URN: Final = "urn:li:msg_message:"
 _MS_FLOOR: Final = 100_000_000_000  # ints at or above are epoch ms (see linkmsg.timestamps)
+_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: `type` values that say nothing about the category (``group`` is what the
 #: emulator renders for group threads; the docs only show ``normal``).
 _PLAIN_TYPES: Final = frozenset({"normal", "group"})
@@ -108,13 +110,18 @@ def _shape_error(path: str, exc: ResponseShapeError) -> ResponseShapeError:
     )
 
 
-def _when(value: Any, path: str) -> tuple[datetime, int]:
-    """(aware UTC datetime, epoch ms) of a vendor time, parsed once."""
+def _when(value: Any, where: str, index: int = 0) -> tuple[datetime, int]:
+    """(aware UTC datetime, epoch ms) of a vendor time, parsed once.
+
+    ``where`` is the field's path with ``{}`` for ``index``, formatted only on error.
+    """
+    if type(value) is int and _MS_FLOOR <= value <= _MAX_MS:  # the documented form: epoch ms
+        return _EPOCH + timedelta(milliseconds=value), value
     try:
         sent_at = parse_timestamp(value)
     except ResponseShapeError as exc:
-        raise _shape_error(path, exc) from None
-    return sent_at, value if type(value) is int and value >= _MS_FLOOR else to_epoch_ms(sent_at)
+        raise _shape_error(where.format(index), exc) from None
+    return sent_at, to_epoch_ms(sent_at)
 
 
 def _ref(conversation_id: str) -> ConversationRef | None:
@@ -173,7 +180,7 @@ def _conversation(entry: LinkupConversation, raw: Any, index: int, category: str
     latest = None
     last = entry.last_message
     if last is not None and last.time is not None:
-        sent_at = _when(last.time, f"data.conversations[{index}].last_message.time")[0]
+        sent_at = _when(last.time, "data.conversations[{}].last_message.time", index)[0]
         sender = _NO_SENDER
         if last.sender is not None:
             urn, public_id = profile_ids(last.sender.profile_url)
@@ -267,7 +274,7 @@ def read_history(data: Any, *, conversation_id: str | None, hints: SenderHints) 
     messages = []
     stamps = []
     for index, entry in enumerate(history.messages):
-        sent_at, ms = _when(entry.timestamp, f"data.messages[{index}].timestamp")
+        sent_at, ms = _when(entry.timestamp, "data.messages[{}].timestamp", index)
         key = (entry.sender, entry.sender_info)
         sender = senders.get(key)
         if sender is None:
