@@ -114,8 +114,7 @@ class InboxResponse:
 @attrs.frozen(slots=True)
 class V2SenderInfo(LinkupSenderInfo):
     recipient_urn: str | None = None  # Sales Navigator
-    name: str | None = None  # email mode
-    email: str | None = None  # email mode
+    name: str | None = None  # email mode (which also has ``email``)
 
 
 @attrs.frozen(slots=True)
@@ -145,9 +144,9 @@ class V2Message(LinkupMessage):
     sender: Any = None  # str (classic, Sales Nav) or a person object (Recruiter)
     sender_info: V2SenderInfo | None = None
     subject: str | None = None
-    has_attachments: bool | None = None
+    # Later revision. (``has_attachments`` just restates it; ``content_flag``
+    # DELETED comes with an empty text. Neither is read: fewer fields, faster structuring.)
     attachments: list[V2Attachment] | None = None
-    content_flag: str | None = None  # DELETED: the text is empty
 
 
 @attrs.frozen(slots=True)
