@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Final
 import attrs
 
 from linkmsg.errors import InvalidArgument, InvalidCursor, NotFoundError, ProviderError, UnsupportedOperation
+from linkmsg.identity import ProfileRef
 from linkmsg.model import Capability, Conversation, Message, SendResult
 from linkmsg.paging import TimeAnchor
 from linkmsg.provider import (
@@ -268,7 +269,7 @@ class LinkupProvider(Provider):
             )
         for person in conversation.participants:
             if person.is_self is not True and (person.profile_url or person.urn or person.public_id):
-                return person.profile_url or f"https://www.linkedin.com/in/{person.public_id or person.urn}"
+                return person.profile_url or ProfileRef(person.urn, None, person.public_id).url
         raise UnsupportedOperation(
             self.name,
             Capability.REPLY_IN_CONVERSATION.value,

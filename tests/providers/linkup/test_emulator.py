@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,6 +206,15 @@ def test_reply_with_a_conversation_object_sends_directly(
     result = client.send_message("Reply with object", conversation=conversation)
     assert [r.url.path for r in emulator.requests] == ["/v1/messages/send-message"]
     assert result.conversation_id == conversation.id and result.credits_used == 1
+
+
+def test_reply_to_a_participant_known_only_by_urn(client: linkmsg.Client, inbox: Inbox) -> None:
+    # E.g. a Conversation read through another vendor: no profile URL, only the member URN.
+    conversation = next(c for c in inbox.sorted_conversations() if len(c.participants) == 1)
+    other = attrs.evolve(conversation.participants[0], profile_url=None, public_id=None)
+    result = client.send_message("By URN", conversation=attrs.evolve(conversation, participants=(other,)))
+    assert result.conversation_id == conversation.id
+    assert inbox.messages[conversation.id][0].text == "By URN"
 
 
 def test_reply_in_a_group_thread_is_refused(client: linkmsg.Client, inbox: Inbox, emulator: LinkupEmulator) -> None:
