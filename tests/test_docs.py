@@ -105,7 +105,7 @@ def _id(path: Path) -> str:
 
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """No developer config, no LINKMSG_* variable, no network; cwd is empty."""
+    """No developer config, no LINKMSG_* variable, no network beyond loopback; cwd is empty."""
     for name in list(os.environ):
         if name.startswith("LINKMSG_"):
             monkeypatch.delenv(name)
@@ -115,12 +115,30 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     work.mkdir()
     monkeypatch.chdir(work)
 
-    def no_network(*args: object, **kwargs: object) -> None:
-        raise OSError("documentation examples must not reach the network")
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_create = socket.create_connection
 
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
+    def loopback(address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError(f"documentation examples must not reach the network (tried {host!r})")
+
+    def connect(self: socket.socket, address: object) -> None:
+        loopback(address)
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        loopback(address)
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    def create_connection(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        loopback(address)
+        return real_create(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    # Local fake vendor servers (linkmsg.testing.server) are fine; anything else is not.
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
     saved = dict(os.environ)
     try:
         yield work
