@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ API_KEY = "lk_live_5b8e0c2f9d7a4e1b8c3f6a0d2e9b7c4f"
 LOGIN_TOKEN = "AQEDATd8Hj2kAAABlmNq3ZQAAAGWj4dhlE4AwQ7tX1zV9pK2sRfL0yUe"
 
 
-def _client(transport: httpx.MockTransport, **settings: object) -> linkmsg.Client:
+def _client(transport: httpx.MockTransport, **settings: Any) -> linkmsg.Client:
     return linkmsg.Client(
         "linkup",
         api_key=API_KEY,
@@ -39,8 +40,9 @@ def test_token_only_in_request_bodies(caplog: pytest.LogCaptureFixture) -> None:
             list(client.iter_messages(conversation, page_size=10))
         client.send_message("hello", to=conversations[0].participants[0])
         client.send_message("hello again", conversation=conversations[1].id)
-        texts = [repr(client), repr(client.provider), str(client.provider.settings)]
-        texts.append(client.provider.settings.account_key())
+        settings = client.provider.settings
+        assert isinstance(settings, HTTPSettings)
+        texts = [repr(client), repr(client.provider), str(settings), settings.account_key()]
     assert len(emulator.requests) > 10
     for request in emulator.requests:
         assert LOGIN_TOKEN not in str(request.url)
