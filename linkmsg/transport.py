@@ -607,27 +607,29 @@ class RetryLoop:
         transient = error.retryable or (not_json and http.status_code < 400)
         if error.status in _NEVER_RETRIED:
             transient = False
+        hint = self._wait_hint(error, response)
+        if isinstance(error, RateLimitError) and hint is not None:
+            error.retry_after = hint  # also on an error that is not retried: the caller can wait
         if request.is_send:
             if transient and not isinstance(error, RateLimitError):
                 raise self._unknown(request, f"HTTP {http.status_code}", attempted_at)
             raise error
         if not transient:
             raise error
+        if hint is not None and hint > self.settings.max_retry_wait:
+            raise self._too_long(error, hint)
+        wait = hint if hint is not None else self.backoff(attempt)
+        return _Retry(wait, error, f"HTTP {http.status_code}")
+
+    def _wait_hint(self, error: ProviderError, response: Response) -> float | None:
+        """The longest wait the vendor asked for: headers, and for a rate limit the provider's and the body's."""
         now = self.wall()
         rate_limited = isinstance(error, RateLimitError)
         hints = [retry_after_from_headers(response.headers, now, rate_limited=rate_limited)]
-        if rate_limited:
-            assert isinstance(error, RateLimitError)
+        if isinstance(error, RateLimitError):
             hints += [error.retry_after, retry_after_from_body(response.data, now)]
         known = [h for h in hints if h is not None]
-        hint = max(known) if known else None
-        if hint is not None and hint > self.settings.max_retry_wait:
-            raise self._too_long(error, hint)
-        if rate_limited and hint is not None:
-            assert isinstance(error, RateLimitError)
-            error.retry_after = hint
-        wait = hint if hint is not None else self.backoff(attempt)
-        return _Retry(wait, error, f"HTTP {http.status_code}")
+        return max(known) if known else None
 
     # -- errors ------------------------------------------------------------------------
 

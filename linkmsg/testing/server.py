@@ -19,7 +19,7 @@ next ``times`` of them) and says what goes wrong: a replaced answer
 (``status``, ``headers``, ``body``/``json``), a ``delay``, a connection
 dropped before or after the body was read (``drop``), a body cut short
 (``truncate``: valid HTTP, broken JSON; ``cut``: the connection dies mid-body),
-a page that repeats the previous one (``repeat_cursor``), items of the previous
+the page before served again and again, whatever the cursor (``repeat_cursor``), items of the previous
 page repeated (``repeat_items``), or fields changed (``drift``).
 
 Every wait is bounded: sockets time out after ``socket_timeout`` seconds,
@@ -123,6 +123,7 @@ class _Slot:
     fault: Fault
     seen: int = 0
     applied: int = 0
+    frozen: bytes | None = None  # repeat_cursor: the page this fault keeps serving
 
     @property
     def spent(self) -> bool:
@@ -341,7 +342,7 @@ class FakeVendorServer:
 
     # -- one request -------------------------------------------------------------------
 
-    def _pick(self, method: str, path: str, request: httpx.Request | None, *, body_read: bool) -> Fault | None:
+    def _pick(self, method: str, path: str, request: httpx.Request | None, *, body_read: bool) -> _Slot | None:
         with self._lock:
             for slot in self._slots:
                 if slot.spent:
@@ -355,7 +356,7 @@ class FakeVendorServer:
                 if slot.seen <= slot.fault.after:
                     continue
                 slot.applied += 1
-                return slot.fault
+                return slot
         return None
 
     def _handle(self, handler: _Handler) -> None:
@@ -382,21 +383,21 @@ class FakeVendorServer:
                 self.in_flight -= 1
 
     def _serve(self, handler: _Handler, record: RequestRecord) -> None:
-        fault = self._pick(record.method, record.path, None, body_read=False)
-        if fault is not None and fault.drop_mode == "before_body":
-            record.fault = fault
+        slot = self._pick(record.method, record.path, None, body_read=False)
+        if slot is not None and slot.fault.drop_mode == "before_body":
+            record.fault = slot.fault
             self._drop(handler)
             return
         record.body = self._read_body(handler)
         url = f"{self.url}{record.path}" + (f"?{record.query}" if record.query else "")
         request = httpx.Request(record.method, url, headers=record.headers, content=record.body)
-        if fault is None:
-            fault = self._pick(record.method, record.path, request, body_read=True)
-        record.fault = fault
+        if slot is None:
+            slot = self._pick(record.method, record.path, request, body_read=True)
+        fault = record.fault = slot.fault if slot is not None else None
         if fault is not None and fault.drop_mode == "before_body":
             self._drop(handler)
             return
-        answer = self._answer(request, record, fault)
+        answer = self._answer(request, record, slot)
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
         if answer is None:
@@ -439,7 +440,8 @@ class FakeVendorServer:
                 self.errors.append(f"request {record.number}: emulator raised {type(exc).__name__}: {exc}")
             return httpx.Response(500, json={"error": "emulator failure"})
 
-    def _answer(self, request: httpx.Request, record: RequestRecord, fault: Fault | None) -> _Answer | None:
+    def _answer(self, request: httpx.Request, record: RequestRecord, slot: _Slot | None) -> _Answer | None:
+        fault = slot.fault if slot is not None else None
         if fault is not None and fault.drop_mode == "after_body":
             self._emulate(request, record)
             return None
@@ -455,6 +457,11 @@ class FakeVendorServer:
         with self._lock:
             previous = self._previous.get(key)
             self._previous[key] = body
+            if slot is not None and fault is not None and fault.repeat_cursor:
+                # The page served just before the fault struck, served again and again.
+                if slot.frozen is None:
+                    slot.frozen = previous
+                previous = slot.frozen
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS]
         if fault is not None:
             body = self._rewrite(body, previous, fault)

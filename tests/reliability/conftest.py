@@ -239,7 +239,7 @@ class Api:
             self.leaks.add(exc)
             assert isinstance(exc, error), f"expected {error.__name__}, got {type(exc).__name__}: {exc}"
             return exc
-        raise AssertionError(f"expected {error.__name__}, got a result: {result!r}")
+        raise AssertionError(f"expected {error.__name__}, got a result: {repr(result)[:300]}")
 
 
 @pytest.fixture

@@ -140,7 +140,8 @@ def _linkup() -> VendorProfile:
         envelope_200={"status": "error", "message": "Session expired"},
         envelope_error=AuthenticationError,
         server_error_body={"status": "error", "message": "Server error"},
-        rate_limit_body={"status": "error", "message": "LinkedIn Rate limit exceeded. Please try again later"},
+        required_message_key="timestamp",
+        rate_limit_body={"status": "error", "message": "API Rate limit exceeded. Please try again later"},
     )
 
 
@@ -156,7 +157,7 @@ def _linkup_v2() -> VendorProfile:
 
     return VendorProfile(
         name="linkup-v2",
-        make_emulator=lambda inbox: emulator.LinkupV2Emulator(inbox, api_key=API_KEY),
+        make_emulator=lambda inbox: emulator.LinkupV2Emulator(inbox, api_key=API_KEY, account_id=ACCOUNT_ID),
         settings={"api_key": API_KEY, "account_id": ACCOUNT_ID},
         is_send=lambda w: _action(w) == "send",
         is_conversation_list=lambda w: _action(w) == "list_inbox",
@@ -177,6 +178,7 @@ def _linkup_v2() -> VendorProfile:
             "error": {"code": "RATE_LIMITED", "message": "back off exponentially"},
             "metadata": {"credits_consumed": 0},
         },
+        required_message_key="timestamp",
         endpoint_key=endpoint_key,
     )
 
