@@ -8,11 +8,12 @@ encoding, dedup and loop detection, credit accounting) lives in
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import os
 import ssl
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -51,6 +52,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 C = TypeVar("C", bound="_ClientCore")
 _MAX_EMPTY_PAGES = 3
+#: Message ids a history listing remembers to drop repeats (constant memory; see Pager).
+_DEDUP_WINDOW = 10_000
 #: Transport settings ``with_options`` may override for the calls of the client it returns.
 _CALL_OPTIONS = frozenset(
     {"max_retries", "timeout", "connect_timeout", "deadline", "backoff", "max_backoff", "max_retry_wait"}
@@ -109,22 +112,47 @@ class _AsyncPool:
 
 
 class Pager(Generic[T]):
-    """Follows cursors across pages: yields each id once, stops on a loop."""
+    """Follows cursors across pages: yields each id once, stops on a loop.
 
-    def __init__(self, provider: str, id_of: Callable[[T], str]) -> None:
+    Without ``order_key`` every id is remembered (conversation listings: their
+    order changes while they are read). With ``order_key`` (message history,
+    newest first) only the last ``window`` ids are, so streaming a history of
+    any length takes constant memory. That stays exact: an item whose id is in
+    the window is a repeat; an item older than every forgotten one cannot be;
+    anything else could repeat a forgotten item, and raises
+    :class:`PaginationError` instead of risking a duplicate (a vendor would have
+    to go back more than ``window`` messages for that). Nothing is ever dropped
+    that was not yielded before.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        id_of: Callable[[T], str],
+        order_key: Callable[[T], Any] | None = None,
+        window: int = _DEDUP_WINDOW,
+    ) -> None:
         self.provider = provider
         self.id_of = id_of
+        self.order_key = order_key
+        self.window = window
         self.seen_ids: set[str] = set()
         self.seen_cursors: set[str] = set()
         self.empty_pages = 0
+        self._recent: collections.deque[tuple[Any, str]] = collections.deque()
+        self._recent_cursors: collections.deque[str] = collections.deque()
+        self._forgotten_min: Any = None  # the smallest order key among forgotten ids
 
     def accept(self, page: Page[T]) -> list[T]:
-        fresh = []
-        for item in page.items:
-            key = self.id_of(item)
-            if key not in self.seen_ids:
-                self.seen_ids.add(key)
-                fresh.append(item)
+        if self.order_key is None:
+            fresh = []
+            for item in page.items:
+                key = self.id_of(item)
+                if key not in self.seen_ids:
+                    self.seen_ids.add(key)
+                    fresh.append(item)
+        else:
+            fresh = self._accept_windowed(page.items, self.order_key)
         nxt = page.next_cursor
         if nxt is not None:
             if nxt in self.seen_cursors:
@@ -133,6 +161,11 @@ class Pager(Generic[T]):
                     provider=self.provider,
                 )
             self.seen_cursors.add(nxt)
+            if self.order_key is not None:
+                # A loop longer than this many pages repeats forgotten items: caught below.
+                self._recent_cursors.append(nxt)
+                if len(self._recent_cursors) > self.window // 10:
+                    self.seen_cursors.discard(self._recent_cursors.popleft())
             self.empty_pages = 0 if fresh else self.empty_pages + 1
             if self.empty_pages >= _MAX_EMPTY_PAGES:
                 raise PaginationError(
@@ -141,6 +174,40 @@ class Pager(Generic[T]):
                     provider=self.provider,
                 )
         return fresh
+
+    def _accept_windowed(self, items: Sequence[T], order_key: Callable[[T], Any]) -> list[T]:
+        seen, recent, id_of = self.seen_ids, self._recent, self.id_of
+        fresh = []
+        for item in items:
+            ident = id_of(item)
+            if ident in seen:
+                continue
+            order = order_key(item)
+            forgotten = self._forgotten_min
+            if forgotten is not None and not order < forgotten:
+                raise PaginationError(
+                    f"{self.provider} returned a message ({ident!r}) no newer than ones read more than "
+                    f"{self.window} messages ago; it may be a repeat, so the listing stops here instead "
+                    "of risking a duplicate",
+                    provider=self.provider,
+                )
+            seen.add(ident)
+            recent.append((order, ident))
+            fresh.append(item)
+            if len(recent) > self.window:
+                old_order, old_ident = recent.popleft()
+                seen.discard(old_ident)
+                if forgotten is None or old_order < forgotten:
+                    self._forgotten_min = old_order
+        return fresh
+
+
+def _message_id(message: Message) -> str:
+    return message.id
+
+
+def _message_order(message: Message) -> datetime:
+    return message.sent_at
 
 
 def _matches_keywords(conversation: Conversation, keywords: str) -> bool:
@@ -545,7 +612,7 @@ class Client(_ClientCore):
 
     def iter_messages(self, conversation: Conversation | str, *, page_size: int | None = None) -> Iterator[Message]:
         """A conversation's whole history, newest first; each message once."""
-        pager: Pager[Message] = Pager(self.provider.name, lambda m: m.id)
+        pager: Pager[Message] = Pager(self.provider.name, _message_id, _message_order)
         cursor = None
         while True:
             op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
@@ -718,7 +785,7 @@ class AsyncClient(_ClientCore):
     async def iter_messages(
         self, conversation: Conversation | str, *, page_size: int | None = None
     ) -> AsyncIterator[Message]:
-        pager: Pager[Message] = Pager(self.provider.name, lambda m: m.id)
+        pager: Pager[Message] = Pager(self.provider.name, _message_id, _message_order)
         cursor = None
         while True:
             op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
