@@ -186,7 +186,7 @@ class Pager(Generic[T]):
             forgotten = self._forgotten_min
             if forgotten is not None and not order < forgotten:
                 raise PaginationError(
-                    f"{self.provider} returned a message ({ident!r}) no newer than ones read more than "
+                    f"{self.provider} returned a message ({ident!r}) not older than messages read more than "
                     f"{self.window} messages ago; it may be a repeat, so the listing stops here instead "
                     "of risking a duplicate",
                     provider=self.provider,
