@@ -9,6 +9,7 @@ replying means resolving the thread's other participant and sending to them.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar, Final
 
@@ -86,7 +87,11 @@ class LinkupV2Settings(HTTPSettings):
 
 
 def _credits(metadata: Metadata | None) -> float | None:
-    return None if metadata is None else metadata.credits_consumed
+    # Only reported, never relied on: an odd value must not fail the call it describes.
+    value = None if metadata is None else metadata.credits_consumed
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _add(total: float | None, more: float | None) -> float | None:
@@ -277,10 +282,10 @@ class LinkupV2Provider(Provider):
             conversation_from_inbox(item, raw, sales_nav=sales_nav, mailbox_urn=mailbox, index=index)
             for index, (item, raw) in enumerate(zip(parsed.data.conversations, raws, strict=True))
         ]
+        if sales_nav:
+            self._sales_nav_threads.update(item.conversation_id for item in parsed.data.conversations)
         for conversation in items:
-            if sales_nav:
-                self._sales_nav_threads.add(conversation.thread_id or "")
-            else:
+            if not sales_nav:
                 self._learn_mailbox(conversation.id)
             latest = conversation.latest_message
             if latest is not None and latest.outgoing and latest.sender.profile_url:
