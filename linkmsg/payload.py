@@ -39,11 +39,24 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 
     def factory(cls: type[Any]) -> Any:
         renames = {a.name: override(rename=a.metadata[_KEY]) for a in attrs.fields(cls) if _KEY in a.metadata}
-        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        inner = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        name = cls.__name__
+
+        # cattrs tests keys with `in`, a substring test on a string: a string
+        # where an object belongs would otherwise become all defaults.
+        def structure_object(value: Any, target: Any) -> Any:
+            if value.__class__ is not dict:
+                raise TypeError(f"expected an object for {name}, got {type(value).__name__}")
+            return inner(value, target)
+
+        return structure_object
 
     conv.register_structure_hook_factory(attrs.has, factory)
-    # A str field holding a number or object is drift, not text: reject it.
+    # Scalars are checked, not coerced: bool("false") is True and str(12) hides drift.
     conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(float, _structure_float)
     if not detailed:
         # ``X | None`` fields are most of every payload. cattrs structures them
         # through a generic method that re-dispatches on every value; bind the
@@ -81,6 +94,40 @@ def _structure_str(value: Any, _: Any) -> str:
     if isinstance(value, str):
         return value
     raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+_BOOL_TEXT = {"true": True, "false": False}
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if value is True or value is False:
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
+        return _BOOL_TEXT[value.strip().lower()]  # vendors document "true"/"false" strings too
+    raise TypeError(f"expected a boolean, got {value!r:.40}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if value.__class__ is int:
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError(f"expected an integer, got {value!r:.40}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if value.__class__ in (int, float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise TypeError(f"expected a number, got {value!r:.40}")
 
 
 converter = _make_converter(detailed=False)
