@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import attrs
 
-from linkmsg.errors import InvalidArgument, InvalidCursor, ProviderError
+from linkmsg.errors import InvalidArgument, InvalidCursor, PaginationError, ProviderError
 from linkmsg.identity import ConversationRef, ProfileRef, parse_conversation_id, parse_message_id, parse_profile
 from linkmsg.model import Capability, Conversation, Message, Participant, SendResult
 from linkmsg.paging import TimeAnchor
@@ -351,7 +351,16 @@ class ConnectSafelyProvider(Provider):
         items.sort(key=_newest_first, reverse=True)
         if anchor is not None:
             items = anchor.filter(items, _ms, _id)
-        more = len(items) > limit or _vendor_has_more(payload, fetched, want)
+        vendor_more = _vendor_has_more(payload, fetched, want)
+        if anchor is not None and not items and vendor_more:
+            # Only messages already returned, yet "more before": the anchor is not
+            # advancing. Ending here would silently drop the rest of the history.
+            raise PaginationError(
+                f"{self.name} answered the history page older than {anchor.ms} ms with nothing older, "
+                "yet says more remain; its deliveredAt/cursor anchor does not advance",
+                provider=self.name,
+            )
+        more = len(items) > limit or vendor_more
         items = items[:limit]
         next_position: dict[str, Any] | None = None
         if more:

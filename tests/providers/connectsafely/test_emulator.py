@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,7 +10,7 @@ import pytest
 from linkmsg_connectsafely.emulator import DEFAULT_ACCOUNT_ID, ConnectSafelyEmulator
 
 import linkmsg
-from linkmsg.errors import AuthenticationError, InvalidArgument, NotFoundError, ProviderError
+from linkmsg.errors import AuthenticationError, InvalidArgument, NotFoundError, PaginationError, ProviderError
 from linkmsg.memory import Inbox, demo_inbox
 from linkmsg.model import Participant
 
@@ -21,7 +21,7 @@ ALICE = Participant(
 )
 
 
-def connect(emulator: ConnectSafelyEmulator, **settings: object) -> linkmsg.Client:
+def connect(emulator: Callable[[httpx.Request], httpx.Response], **settings: object) -> linkmsg.Client:
     settings.setdefault("api_key", KEY)
     return linkmsg.Client(
         "connectsafely", base_url="https://cs.invalid", http_transport=httpx.MockTransport(emulator), **settings
@@ -163,3 +163,20 @@ async def test_async_client_sends_and_reads(inbox: Inbox) -> None:
         await c.send_message("async hello", conversation=first, typing=False)
         newest = (await c.list_messages(first, limit=1)).items[0]
     assert newest.text == "async hello"
+
+
+def test_an_anchor_the_vendor_ignores_raises_instead_of_ending(inbox: Inbox) -> None:
+    """A vendor serving the first page again for every anchor: no silent truncation."""
+    emulator = ConnectSafelyEmulator(inbox, api_key=KEY)
+    first: list[httpx.Response] = []
+
+    def frozen(request: httpx.Request) -> httpx.Response:
+        if "conversation-details" not in request.url.path:
+            return emulator(request)
+        if not first:
+            first.append(emulator(request))
+        return httpx.Response(200, content=first[0].read(), headers={"content-type": "application/json"})
+
+    conversation = inbox.sorted_conversations()[0]
+    with connect(frozen) as c, pytest.raises(PaginationError, match="does not advance"):
+        list(c.iter_messages(conversation.id, page_size=5))
