@@ -1,0 +1,103 @@
+"""1. Overhead of ``iter_messages`` versus a raw httpx loop.
+
+One conversation of 5,000 messages served by the vendor's emulator over HTTP
+on 127.0.0.1 (responses cached by the fake server after the warm-up pass, so
+it costs both sides the same). ``Client.iter_messages`` reads it at the
+largest page size the provider allows. The baseline is an ``httpx.Client``
+that replays the very requests linkmsg made (recorded in the warm-up pass:
+same URLs, headers and bodies) and decodes each body with ``response.json()``
+without building any model. Ratio = linkmsg time / raw time, median of the
+per-round ratios of alternating rounds. An orjson raw loop is measured too,
+for information.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+import linkmsg
+from bench.common import Result, alternate, median, ms, paired_ratio
+from bench.data import make_inbox
+from bench.server import FakeServer
+from bench.targets import Target, prepare
+
+MESSAGES = 5_000
+TARGET = 1.3
+CACHE = True
+
+
+class _Recorder(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.requests: list[tuple[str, str, list[tuple[bytes, bytes]], bytes]] = []
+        self.recording = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.recording:
+            self.requests.append((request.method, str(request.url), list(request.headers.raw), request.read()))
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def run(target: Target, runs: int) -> Result:
+    prepare(target.name)
+    conv_id = make_inbox(1, 0).conversations[0].id  # conversation 0's id does not depend on its size
+    with FakeServer("bench.targets:emulator", (target.name, 1, MESSAGES), cache=CACHE) as server:
+        recorder = _Recorder()
+        client = linkmsg.Client(target.name, http_transport=recorder, **target.client_settings(server.url))
+        page_size = client.provider.max_page_size
+        count = sum(1 for _ in client.iter_messages(conv_id))
+        recorder.recording = False
+        if count != MESSAGES:
+            raise RuntimeError(f"{target.name}: iter_messages returned {count} messages, expected {MESSAGES}")
+        replay = recorder.requests
+        raw = httpx.Client()
+
+        def linkmsg_loop() -> None:
+            n = 0
+            for _ in client.iter_messages(conv_id):
+                n += 1
+            assert n == MESSAGES
+
+        def raw_loop(decode: Any) -> None:
+            for method, url, headers, body in replay:
+                response = raw.request(method, url, headers=headers, content=body)
+                decode(response)
+
+        def raw_json() -> None:
+            raw_loop(lambda r: r.json())
+
+        def raw_orjson() -> None:
+            raw_loop(lambda r: orjson.loads(r.content))
+
+        raw_json()  # warm the raw client's connection too
+        times = alternate({"linkmsg": linkmsg_loop, "raw": raw_json, "raw_orjson": raw_orjson}, runs)
+        client.close()
+        raw.close()
+        stats = server.stats()
+
+    ratio = paired_ratio(times["linkmsg"], times["raw"])
+    per_msg = median(times["linkmsg"]) / MESSAGES * 1e6
+    return Result(
+        "overhead",
+        target.name,
+        figure=f"{ms(median(times['linkmsg']))} ({per_msg:.1f} µs/msg)",
+        baseline=f"{ms(median(times['raw']))} raw httpx+json",
+        ratio=ratio,
+        target=TARGET,
+        note=f"{len(replay)} requests, page size {page_size}; "
+        f"vs raw httpx+orjson: {paired_ratio(times['linkmsg'], times['raw_orjson']):.2f}x",
+        details={
+            "messages": MESSAGES,
+            "requests": len(replay),
+            "page_size": page_size,
+            "times": times,
+            "ratio_vs_orjson": paired_ratio(times["linkmsg"], times["raw_orjson"]),
+            "server_render_seconds": stats["render_seconds"],
+        },
+    )
