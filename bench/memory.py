@@ -1,6 +1,7 @@
 """4. Memory: streaming 100,000 messages through ``iter_messages`` in constant memory.
 
-The fake vendor (its own process) serves one conversation of 100,000 messages.
+The reliability work's fake vendor server (in its own process) serves one
+conversation of 100,000 messages.
 A fresh interpreter (``python -m bench.memory``) makes a client, reads one page
 to load everything lazy, then records its resident set size, resets the kernel's
 peak-RSS mark (``/proc/self/clear_refs``) and streams the conversation,
@@ -91,7 +92,7 @@ def _measure(name: str, url: str, count: int) -> dict[str, Any]:
 
 
 def run(target: Target, runs: int) -> Result:
-    with FakeServer("bench.targets:emulator", (target.name, 1, MESSAGES), cache=False) as server:
+    with FakeServer("bench.targets:emulator", (target.name, 1, MESSAGES), cache=False, backend="reliability") as server:
         small = _measure(target.name, server.url, SMALL)
         big = _measure(target.name, server.url, MESSAGES)
     if big["messages"] != MESSAGES:

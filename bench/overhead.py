@@ -1,8 +1,9 @@
 """1. Overhead of ``iter_messages`` versus a raw httpx loop.
 
 One conversation of 5,000 messages served by the vendor's emulator over HTTP
-on 127.0.0.1 (responses cached by the fake server after the warm-up pass, so
-it costs both sides the same). ``Client.iter_messages`` reads it at the
+on 127.0.0.1 by the reliability work's fake vendor server
+(``linkmsg.testing.server.FakeVendorServer``), hosted in its own process so it
+never shares the client's GIL. ``Client.iter_messages`` reads it at the
 largest page size the provider allows. The baseline is an ``httpx.Client``
 that replays the very requests linkmsg made (recorded in the warm-up pass:
 same URLs, headers and bodies) and decodes each body with ``response.json()``
@@ -26,7 +27,7 @@ from bench.targets import Target, prepare
 
 MESSAGES = 5_000
 TARGET = 1.3
-CACHE = True
+BACKEND = "reliability"  # linkmsg.testing.server.FakeVendorServer, hosted in its own process
 
 
 class _Recorder(httpx.BaseTransport):
@@ -47,7 +48,7 @@ class _Recorder(httpx.BaseTransport):
 def run(target: Target, runs: int) -> Result:
     prepare(target.name)
     conv_id = make_inbox(1, 0).conversations[0].id  # conversation 0's id does not depend on its size
-    with FakeServer("bench.targets:emulator", (target.name, 1, MESSAGES), cache=CACHE) as server:
+    with FakeServer("bench.targets:emulator", (target.name, 1, MESSAGES), cache=False, backend=BACKEND) as server:
         recorder = _Recorder()
         client = linkmsg.Client(target.name, http_transport=recorder, **target.client_settings(server.url))
         page_size = client.provider.max_page_size

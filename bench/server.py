@@ -13,6 +13,12 @@ HTTP/1.1 server in a child process, so client and server never share a GIL:
   fell in any sliding window (``stats(count_window=...)``): the rate-limit check.
 
 Control endpoints live under ``/__bench__/`` (``stats``, ``reset``).
+
+``backend="reliability"`` serves through the reliability work's
+``linkmsg.testing.server.FakeVendorServer`` instead (threaded, no added
+latency or cache), still in a process of its own: the overhead and memory
+benchmarks use it; the concurrency benchmark needs the asyncio server's
+non-blocking latency and per-window request counts.
 """
 
 from __future__ import annotations
@@ -167,9 +173,37 @@ async def _serve_connection(state: _State, reader: asyncio.StreamReader, writer:
         writer.close()
 
 
-def _child(factory: str, args: list[Any], latency: float, cache: bool, lifetime: float) -> None:
+def _reliability_child(emulator: Any, lifetime: float) -> None:
+    """Serve with the reliability work's FakeVendorServer (threaded), hosted in this process."""
+    from linkmsg.testing.server import FakeVendorServer
+
+    holder: dict[str, Any] = {}
+
+    def routed(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith(CONTROL):
+            server = holder["server"]
+            if request.url.path.endswith("/reset"):
+                server.reset_log()
+                return httpx.Response(200, json={})
+            records = [r for r in server.requests if not r.path.startswith(CONTROL)]
+            return httpx.Response(
+                200,
+                json={"requests": len(records), "max_in_flight": server.max_in_flight, "render_seconds": 0.0},
+            )
+        return emulator(request)  # type: ignore[no-any-return]
+
+    with FakeVendorServer(routed) as server:
+        holder["server"] = server
+        print(server.port, flush=True)
+        time.sleep(lifetime)
+
+
+def _child(factory: str, args: list[Any], latency: float, cache: bool, lifetime: float, backend: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     emulator = _load(factory)(*args)
+    if backend == "reliability":
+        _reliability_child(emulator, lifetime)
+        return
     state = _State(emulator, latency, cache)
 
     async def main() -> None:
@@ -198,8 +232,18 @@ class FakeServer:
         latency: float = 0.0,
         cache: bool = True,
         lifetime: float = 600.0,
+        backend: str = "asyncio",
     ) -> None:
-        self.spec = {"factory": factory, "args": list(args), "latency": latency, "cache": cache, "lifetime": lifetime}
+        if backend == "reliability" and (latency or cache):
+            raise ValueError("the reliability backend serves without added latency or cache")
+        self.spec = {
+            "factory": factory,
+            "args": list(args),
+            "latency": latency,
+            "cache": cache,
+            "lifetime": lifetime,
+            "backend": backend,
+        }
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._control: httpx.Client | None = None
@@ -258,4 +302,4 @@ def serve(factory: str, *args: Any, **kwargs: Any) -> Iterator[FakeServer]:
 
 if __name__ == "__main__":
     spec = json.loads(sys.argv[1])
-    _child(spec["factory"], spec["args"], spec["latency"], spec["cache"], spec["lifetime"])
+    _child(spec["factory"], spec["args"], spec["latency"], spec["cache"], spec["lifetime"], spec["backend"])
