@@ -24,7 +24,7 @@ from linkmsg.identity import ConversationRef, parse_conversation_id, parse_messa
 from linkmsg.model import Attachment, Conversation, Message, Participant, Reaction
 from linkmsg.payload import structure
 from linkmsg.provider import Response, error_from_status
-from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp
+from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
 from linkmsg_connectsafely.payloads import (
     ConversationListPayload,
     ConversationPayload,
@@ -39,6 +39,7 @@ from linkmsg_connectsafely.payloads import (
 
 __all__ = [
     "PROVIDER",
+    "Keyed",
     "conversation",
     "conversation_ref",
     "conversations",
@@ -51,6 +52,10 @@ __all__ = [
 PROVIDER = "connectsafely"
 _PARTICIPANT_PREFIX = "urn:li:msg_messagingParticipant:"
 _FSD_PROFILE = "urn:li:fsd_profile:"
+_MESSAGE_URN = "urn:li:msg_message:(urn:li:fsd_profile:"
+#: A message with its send time in epoch ms and its id: what sorting and the
+#: TimeAnchor need, computed while the message is built.
+Keyed = tuple[int, str, Message]
 
 
 def shape_error(path: str, what: str) -> ResponseShapeError:
@@ -222,6 +227,8 @@ def conversations(payload: ConversationListPayload, data: Any, mailbox: str | No
 
 def _message_id(value: str, mailbox: str | None) -> str:
     """The msg_message URN when the id is a LinkedIn message id, else the vendor's own id."""
+    if value.startswith(_MESSAGE_URN) and value.endswith(")"):
+        return value  # already the canonical per-mailbox URN (messageId): nothing to rebuild
     try:
         ref = parse_message_id(value, mailbox_urn=mailbox)
     except InvalidIdentifier:
@@ -243,7 +250,7 @@ def _reactions(items: list[Any]) -> tuple[Reaction, ...]:
     )
 
 
-def _message(p: MessagePayload, raw: Any, index: int, conversation_id: str | None, mailbox: str | None) -> Message:
+def _message(p: MessagePayload, raw: Any, index: int, conversation_id: str | None, mailbox: str | None) -> Keyed:
     ident = p.message_id or p.message_urn or p.backend_message_urn
     if ident is None:
         raise shape_error(f"messages[{index}].messageId", "missing (no messageId, messageUrn or backendMessageUrn)")
@@ -259,8 +266,9 @@ def _message(p: MessagePayload, raw: Any, index: int, conversation_id: str | Non
         )
     else:
         sender = person(p.sender_profile_id, p.sender_name, None, None, p.sender_photo, None, mailbox, owner)
-    return Message(
-        id=_message_id(ident, mailbox),
+    message_id = _message_id(ident, mailbox)
+    message = Message(
+        id=message_id,
         conversation_id=conversation_id,
         text=p.text or "",
         sent_at=sent_at,
@@ -271,11 +279,12 @@ def _message(p: MessagePayload, raw: Any, index: int, conversation_id: str | Non
         reactions=_reactions(p.reactions) if p.reactions else (),
         raw=raw,
     )
+    return (p.sent_at if type(p.sent_at) is int else to_epoch_ms(sent_at)), message_id, message
 
 
 def _legacy_message(
     p: LegacyMessagePayload, raw: Any, index: int, conversation_id: str | None, mailbox: str | None
-) -> Message:
+) -> Keyed:
     path = f"conversationDetails.messages[{index}]"
     if p.message_urn is None:
         raise shape_error(f"{path}.messageUrn", "missing")
@@ -284,8 +293,9 @@ def _legacy_message(
     except ResponseShapeError as exc:
         raise shape_error(f"{path}.createdAt", str(exc).partition(": ")[2]) from None
     sender = person(p.sender, None, None, None, None, None, mailbox, None)
-    return Message(
-        id=_message_id(p.message_urn, mailbox),
+    message_id = _message_id(p.message_urn, mailbox)
+    message = Message(
+        id=message_id,
         conversation_id=conversation_id,
         text=p.body or "",
         sent_at=sent_at,
@@ -293,10 +303,12 @@ def _legacy_message(
         outgoing=sender.is_self,
         raw=raw,
     )
+    return to_epoch_ms(sent_at), message_id, message
 
 
-def messages(payload: MessagesPayload, data: Any, conversation_id: str | None, mailbox: str | None) -> list[Message]:
-    """Messages of any documented conversation-details / conversation-messages shape, as sent."""
+def messages(payload: MessagesPayload, data: Any, conversation_id: str | None, mailbox: str | None) -> list[Keyed]:
+    """Messages of any documented conversation-details / conversation-messages shape, in the
+    order sent, each as (epoch ms, id, Message)."""
     if payload.messages is not None:
         raws = _raw_items(data, "messages", len(payload.messages))
         return [

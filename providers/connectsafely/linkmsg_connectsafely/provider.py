@@ -18,6 +18,7 @@ Endpoint choices (vendors.md §2; the reasons are in the README):
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlsplit
@@ -42,7 +43,6 @@ from linkmsg.provider import (
     VendorPage,
     secret,
 )
-from linkmsg.timestamps import to_epoch_ms
 from linkmsg_connectsafely import mapping
 from linkmsg_connectsafely.payloads import ConversationListPayload, ConversationPayload, MessagesPayload
 
@@ -85,16 +85,10 @@ class ConnectSafelySettings(HTTPSettings):
         return "key-sha256:" + hashlib.sha256(self.api_key.encode()).hexdigest()[:16]
 
 
-def _ms(message: Message) -> int:
-    return to_epoch_ms(message.sent_at)
-
-
-def _id(message: Message) -> str:
-    return message.id
-
-
-def _newest_first(message: Message) -> tuple[Any, str]:
-    return message.sent_at, message.id
+# Accessors of mapping.Keyed tuples (epoch ms, id, Message), in C.
+_ms = operator.itemgetter(0)
+_id = operator.itemgetter(1)
+_ms_and_id = operator.itemgetter(0, 1)
 
 
 def _path(response: Response) -> str:
@@ -348,7 +342,7 @@ class ConnectSafelyProvider(Provider):
         conversation_id = ref.urn or ConversationRef(ref.thread_id, mailbox).urn
         items = mapping.messages(payload, response.data, conversation_id, mailbox)
         fetched = len(items)
-        items.sort(key=_newest_first, reverse=True)
+        items.sort(key=_ms_and_id, reverse=True)
         if anchor is not None:
             items = anchor.filter(items, _ms, _id)
         vendor_more = _vendor_has_more(payload, fetched, want)
@@ -369,7 +363,7 @@ class ConnectSafelyProvider(Provider):
                 next_position = next_anchor.to_position()
                 if _path(response).startswith(CONVERSATIONS + "/"):
                     next_position["via"] = "conversations"
-        return VendorPage(items, next_position, total=payload.total)
+        return VendorPage([item[2] for item in items], next_position, total=payload.total)
 
     def send_message(self, request: SendRequest) -> Operation[SendResult]:
         body: dict[str, Any] = {"message": request.text, "subject": request.subject}
