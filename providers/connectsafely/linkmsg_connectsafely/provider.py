@@ -67,6 +67,12 @@ MARK_SEEN = "/linkedin/messaging/mark-seen"
 _MAX_FILTERED_READS = 10
 
 
+def _api_root(url: str) -> str:
+    """The host root: newer doc pages print paths relative to ``…/linkedin``, which
+    users copy as the base; every path here starts with ``/linkedin`` itself."""
+    return url.rstrip("/").removesuffix("/linkedin")
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class ConnectSafelySettings(HTTPSettings):
     """``api_key`` (required, secret); ``account_id`` picks one of the key's
@@ -75,7 +81,7 @@ class ConnectSafelySettings(HTTPSettings):
 
     api_key: str = secret()
     account_id: str | None = None
-    base_url: str = BASE_URL
+    base_url: str = attrs.field(default=BASE_URL, converter=_api_root)
 
     def account_key(self) -> str:
         # The vendor counts limits per LinkedIn account; without an account id

@@ -118,3 +118,11 @@ def test_account_key_is_a_digest_or_the_account() -> None:
     assert ConnectSafelySettings(api_key=API_KEY, account_id="696ce9e780e0483585e4e553").account_key() == (
         "account:696ce9e780e0483585e4e553"
     )
+
+
+def test_base_url_is_the_host_root() -> None:
+    """Newer doc pages print paths relative to …/linkedin; that base works too."""
+    assert ConnectSafelySettings(api_key=API_KEY).base_url == "https://api.connectsafely.ai"
+    copied = ConnectSafelySettings(api_key=API_KEY, base_url="https://api.connectsafely.ai/linkedin/")
+    assert copied.base_url == "https://api.connectsafely.ai"
+    assert ConnectSafelySettings(api_key=API_KEY, base_url="http://127.0.0.1:8080/").base_url == "http://127.0.0.1:8080"
