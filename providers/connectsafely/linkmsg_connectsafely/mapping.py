@@ -376,10 +376,11 @@ def _rate_limit(status: int | None, body: ErrorPayload, text: str | None, header
     cap = _CAP_RE.search(text or "")
     action = headers.get("x-ratelimit-action") if hasattr(headers, "get") else None
     if cap is not None or action or body.hold_until is not None or _CAP_WORDS.search(text or ""):
-        what = cap.group(1).upper() if cap else (action or "action")
+        what = (cap.group(1) if cap else (action or "action")).upper()
         used = f" ({cap.group(2)} used)" if cap else ""
+        period = "daily message cap (100-150 per account)" if what == "MESSAGE" else f"{what} cap"
         why = (
-            f"the LinkedIn account's {what} cap is used up{used}: a per-account daily/weekly limit, "
+            f"the LinkedIn account's {period} is used up{used}: a per-account limit, "
             "not a request-rate limit; wait for the reset"
         )
     elif _RATE_WORDS.search(text or ""):
