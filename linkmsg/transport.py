@@ -554,7 +554,10 @@ class RetryLoop:
         """The response with its JSON decoded and secrets scrubbed; True when the body is not JSON."""
         raw = http.content
         headers = {k.lower(): v for k, v in http.headers.items()}
-        url = self.redactor.text(str(http.url))
+        try:
+            url = self.redactor.text(str(http.url))
+        except RuntimeError:  # a response a custom transport built without its request
+            url = ""
         if not raw.strip():
             return Response(http.status_code, headers, None, url), False
         try:
