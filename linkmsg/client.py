@@ -139,6 +139,7 @@ class Pager(Generic[T]):
         self.seen_ids: set[str] = set()
         self.seen_cursors: set[str] = set()
         self.empty_pages = 0
+        self._fresh_in_last_page = 0
         self._recent: collections.deque[tuple[Any, str]] = collections.deque()
         self._recent_cursors: collections.deque[str] = collections.deque()
         self._forgotten_min: Any = None  # the smallest order key among forgotten ids
@@ -153,6 +154,15 @@ class Pager(Generic[T]):
                     fresh.append(item)
         else:
             fresh = self._accept_windowed(page.items, self.order_key)
+        self._fresh_in_last_page = len(fresh)
+        return fresh
+
+    def advance(self, page: Page[T]) -> str | None:
+        """The cursor to follow after ``page`` (None at the end).
+
+        Called after the page's new items were handed out, so a vendor that
+        starts looping loses the caller nothing it had already sent.
+        """
         nxt = page.next_cursor
         if nxt is not None:
             if nxt in self.seen_cursors:
@@ -166,14 +176,14 @@ class Pager(Generic[T]):
                 self._recent_cursors.append(nxt)
                 if len(self._recent_cursors) > self.window // 10:
                     self.seen_cursors.discard(self._recent_cursors.popleft())
-            self.empty_pages = 0 if fresh else self.empty_pages + 1
+            self.empty_pages = 0 if self._fresh_in_last_page else self.empty_pages + 1
             if self.empty_pages >= _MAX_EMPTY_PAGES:
                 raise PaginationError(
                     f"{self.provider} returned {_MAX_EMPTY_PAGES} pages in a row with nothing new; "
                     "its cursor does not advance",
                     provider=self.provider,
                 )
-        return fresh
+        return nxt
 
     def _accept_windowed(self, items: Sequence[T], order_key: Callable[[T], Any]) -> list[T]:
         seen, recent, id_of = self.seen_ids, self._recent, self.id_of
@@ -331,7 +341,11 @@ class _ClientCore:
         cursor: str | None,
         options: Mapping[str, Any],
         default_limit: int | None = None,
-    ) -> tuple[Operation[VendorPage[Conversation]], Callable[[VendorPage[Conversation]], Page[Conversation]]]:
+    ) -> tuple[
+        Operation[VendorPage[Conversation]],
+        Callable[[VendorPage[Conversation]], Page[Conversation]],
+        Callable[[Conversation], bool],
+    ]:
         self._require(Capability.LIST_CONVERSATIONS)
         unread = True if unread else None  # only True filters; False means "any"
         if unread:
@@ -358,13 +372,10 @@ class _ClientCore:
             options=dict(options),
         )
 
-        def finish(vendor: VendorPage[Conversation]) -> Page[Conversation]:
-            items = vendor.items
-            if emulate and keywords:
-                items = [c for c in items if _matches_keywords(c, keywords)]
-            return self._page(vendor, items, "conversations", filters)
+        def keep(conversation: Conversation) -> bool:
+            return not emulate or _matches_keywords(conversation, keywords or "")
 
-        return op, finish
+        return op, lambda vendor: self._page(vendor, vendor.items, "conversations", filters), keep
 
     def _messages_call(
         self, conversation: Conversation | str, limit: int | None, cursor: str | None, default_limit: int | None = None
@@ -584,8 +595,9 @@ class Client(_ClientCore):
         **options: Any,
     ) -> Page[Conversation]:
         """One page of conversations, most recent activity first."""
-        op, finish = self._conversations_call(limit, unread, keywords, cursor, options)
-        return finish(self._run(op))
+        op, finish, keep = self._conversations_call(limit, unread, keywords, cursor, options)
+        page = finish(self._run(op))
+        return attrs.evolve(page, items=tuple(filter(keep, page.items)))
 
     def iter_conversations(
         self, unread: bool | None = None, keywords: str | None = None, *, page_size: int | None = None, **options: Any
@@ -594,14 +606,14 @@ class Client(_ClientCore):
         pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
         cursor = None
         while True:
-            op, finish = self._conversations_call(
+            op, finish, keep = self._conversations_call(
                 page_size, unread, keywords, cursor, options, self.provider.max_page_size
             )
             page = finish(self._run(op))
-            yield from pager.accept(page)
-            if page.next_cursor is None:
+            yield from filter(keep, pager.accept(page))
+            cursor = pager.advance(page)
+            if cursor is None:
                 return
-            cursor = page.next_cursor
 
     def list_messages(
         self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
@@ -618,9 +630,9 @@ class Client(_ClientCore):
             op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
             page = finish(self._run(op))
             yield from pager.accept(page)
-            if page.next_cursor is None:
+            cursor = pager.advance(page)
+            if cursor is None:
                 return
-            cursor = page.next_cursor
 
     def send_message(
         self,
@@ -757,8 +769,9 @@ class AsyncClient(_ClientCore):
         cursor: str | None = None,
         **options: Any,
     ) -> Page[Conversation]:
-        op, finish = self._conversations_call(limit, unread, keywords, cursor, options)
-        return finish(await self._run(op))
+        op, finish, keep = self._conversations_call(limit, unread, keywords, cursor, options)
+        page = finish(await self._run(op))
+        return attrs.evolve(page, items=tuple(filter(keep, page.items)))
 
     async def iter_conversations(
         self, unread: bool | None = None, keywords: str | None = None, *, page_size: int | None = None, **options: Any
@@ -766,15 +779,15 @@ class AsyncClient(_ClientCore):
         pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
         cursor = None
         while True:
-            op, finish = self._conversations_call(
+            op, finish, keep = self._conversations_call(
                 page_size, unread, keywords, cursor, options, self.provider.max_page_size
             )
             page = finish(await self._run(op))
-            for item in pager.accept(page):
+            for item in filter(keep, pager.accept(page)):
                 yield item
-            if page.next_cursor is None:
+            cursor = pager.advance(page)
+            if cursor is None:
                 return
-            cursor = page.next_cursor
 
     async def list_messages(
         self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
@@ -792,9 +805,9 @@ class AsyncClient(_ClientCore):
             page = finish(await self._run(op))
             for item in pager.accept(page):
                 yield item
-            if page.next_cursor is None:
+            cursor = pager.advance(page)
+            if cursor is None:
                 return
-            cursor = page.next_cursor
 
     async def send_message(
         self,

@@ -23,7 +23,7 @@ from linkmsg.errors import (
     UnsupportedOperation,
 )
 from linkmsg.identity import parse_conversation_id
-from linkmsg.memory import Inbox, thread_id_for
+from linkmsg.memory import Inbox, MemoryProvider, demo_inbox, thread_id_for
 from linkmsg.model import Capability, Conversation, Message, MessageKind, Participant, SendResult
 from linkmsg.provider import (
     ConversationTarget,
@@ -147,10 +147,17 @@ class Scripted(Provider):
         yield
 
 
+class EmulatedKeywords(MemoryProvider):
+    """A vendor without a keyword filter: the client filters its pages itself."""
+
+    name: ClassVar[str] = "emulated-keywords"
+    emulated: ClassVar[frozenset[Capability]] = frozenset({Capability.FILTER_KEYWORDS})
+
+
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate(monkeypatch, tmp_path)
-    use_providers(monkeypatch, Few, Scripted)
+    use_providers(monkeypatch, Few, Scripted, EmulatedKeywords)
 
 
 @pytest.fixture
@@ -442,7 +449,8 @@ def test_a_repeated_cursor_stops_with_pagination_error(listing: str) -> None:
     with pytest.raises(PaginationError, match="already returned") as info:
         for item in items:
             got.append(item.id)
-    assert len(got) == 1  # the first page was delivered; the page that repeated its cursor is not trusted
+    # Each new item is delivered once before the loop is detected: nothing lost, nothing twice.
+    assert len(got) == len(set(got)) == 2
     assert isinstance(info.value, LinkmsgError) and info.value.provider == "scripted"
     assert client.provider.calls == 2  # type: ignore[attr-defined]
 
@@ -624,3 +632,17 @@ def test_first_call_works_from_a_bare_python(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Conversation(id='urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA")
     assert done.stderr == ""
+
+
+def test_an_emulated_keyword_filter_reads_past_pages_with_no_match() -> None:
+    # Only the oldest conversation matches: every page before it is empty after
+    # filtering, which must not be mistaken for a vendor cursor that never advances.
+    inbox = demo_inbox(seed=3, conversations=12, messages_per_conversation=2)
+    oldest = inbox.sorted_conversations()[-1]
+    word = oldest.participants[0].name or ""
+    client = linkmsg.Client("emulated-keywords", inbox=inbox)
+    found = list(client.iter_conversations(keywords=word, page_size=1))
+    assert [c.id for c in found] == [c.id for c in inbox.sorted_conversations() if _mentions(c, word)]
+    assert oldest.id in [c.id for c in found]
+    first = client.list_conversations(keywords=word, limit=1)
+    assert all(_mentions(c, word) for c in first.items) and first.next_cursor is not None
