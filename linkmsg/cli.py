@@ -385,7 +385,7 @@ def _cmd_messages(args: argparse.Namespace, out: Renderer) -> int:
             out.messages,
             cursor=args.cursor,
             follow=args.all,
-            id_of=lambda m: m.id,
+            id_of=lambda m: m.id or "",
             provider=client.provider_name,
         )
     words = ["messages", args.conversation]

@@ -213,7 +213,10 @@ class Pager(Generic[T]):
 
 
 def _message_id(message: Message) -> str:
-    return message.id
+    if message.id is not None:
+        return message.id
+    # A vendor that names no id: the same text from the same sender at the same ms is the same message.
+    return f"{message.sent_at.isoformat()}|{message.sender.id}|{message.text}"
 
 
 def _message_order(message: Message) -> datetime:

@@ -91,7 +91,7 @@ class Reaction:
 
 @attrs.frozen(slots=True)
 class Message:
-    id: str
+    id: str | None
     conversation_id: str | None
     text: str
     sent_at: datetime

@@ -99,7 +99,7 @@ def _iso_ms(message: Message) -> str:
 
 def _message_json(message: Message) -> dict[str, Any]:
     """A message as the Messaging / seed conversation-details page shows it."""
-    key = parse_message_id(message.id).message_id
+    key = parse_message_id(_canonical_id(message)).message_id
     return {
         "messageId": message.id,
         "backendMessageUrn": "urn:li:messagingMessage:" + key,
@@ -134,7 +134,7 @@ def _flat_message_json(message: Message) -> dict[str, Any]:
 def _legacy_message_json(message: Message) -> dict[str, Any]:
     """A message as legacy crawl A shows it: URN-string sender, ISO time, ``body``."""
     return {
-        "messageUrn": "urn:li:message:" + parse_message_id(message.id).message_id,
+        "messageUrn": "urn:li:message:" + parse_message_id(_canonical_id(message)).message_id,
         "body": message.text,
         "sender": message.sender.urn,
         "createdAt": _iso_ms(message),
@@ -603,3 +603,8 @@ class ConnectSafelyEmulator:
                 "hasTokens": True,
             },
         )
+
+
+def _canonical_id(message: Message) -> str:
+    assert message.id is not None, "a canonical inbox message always has an id"
+    return message.id

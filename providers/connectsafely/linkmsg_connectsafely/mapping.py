@@ -173,7 +173,7 @@ def _latest_message(
     if sender is None:
         sender = Participant(name=p.sender_name)
     return Message(
-        id="",
+        id=None,  # the preview carries no message id
         conversation_id=conversation_id,
         text=p.text or "",
         sent_at=sent_at,

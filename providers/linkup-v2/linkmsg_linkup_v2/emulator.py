@@ -420,7 +420,7 @@ class LinkupV2Emulator:
                     "is_me": bool(message.outgoing),
                 },
                 "message_type": "INMAIL" if message.kind is MessageKind.INMAIL else "MESSAGE",
-                "entity_urn": parse_message_id(message.id).message_id,
+                "entity_urn": parse_message_id(_canonical_id(message)).message_id,
             }
             if message.subject is not None:
                 item["subject"] = message.subject
@@ -549,3 +549,8 @@ def _same_person(participant: Participant, profile: Any) -> bool:
         return True
     own = _member_ref(participant.profile_url)
     return own is not None and own == ref
+
+
+def _canonical_id(message: Message) -> str:
+    assert message.id is not None, "a canonical inbox message always has an id"
+    return message.id

@@ -101,7 +101,7 @@ def conversation_from_inbox(
         sender = participant_from_v2_person(last.sender) if last.sender is not None else Participant()
         # The preview carries no message id: "" says so (linkmsg never invents one).
         latest = Message(
-            id="",
+            id=None,  # the inbox preview carries no message id
             conversation_id=conversation_id,
             text=last.text or "",
             sent_at=last_at,

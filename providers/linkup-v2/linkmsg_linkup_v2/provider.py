@@ -103,7 +103,7 @@ def _ms(item: TimedMessage) -> int:
 
 
 def _id(item: TimedMessage) -> str:
-    return item[1].id
+    return item[1].id or ""  # history messages always carry entity_urn
 
 
 def _recipient_params(person: Participant) -> dict[str, str] | None:

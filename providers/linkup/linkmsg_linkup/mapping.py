@@ -192,7 +192,7 @@ def _conversation(entry: LinkupConversation, raw: Any, index: int, category: str
                 mine = False
             sender = participant_from_person(last.sender, is_self=mine)
         latest = Message(
-            id="",  # v1 does not identify the latest message
+            id=None,  # v1 does not identify the latest message
             conversation_id=conv_id,
             text=last.text or "",
             sent_at=sent_at,

@@ -95,7 +95,7 @@ def _ms_of(pair: tuple[Message, int]) -> int:
 
 
 def _id_of(pair: tuple[Message, int]) -> str:
-    return pair[0].id
+    return pair[0].id or ""  # history messages always carry entity_urn
 
 
 def _vendor_ms(value: Any) -> int | None:

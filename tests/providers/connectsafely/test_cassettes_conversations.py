@@ -50,7 +50,7 @@ def test_messaging_page_shape_across_three_pages() -> None:
     assert first.latest_message.text == "Hello, how are you?"
     assert first.latest_message.sent_at == ms(1763794295257)
     assert first.latest_message.sender == john
-    assert first.latest_message.id == ""  # the preview carries no id
+    assert first.latest_message.id is None  # the preview carries no id
     assert conversations[1].latest_message is not None
     assert conversations[1].latest_message.text == "¿Podemos hablar el martes? 🙌"
     # a vanity slug as profileId: no URN, the slug is the key

@@ -75,7 +75,7 @@ def test_documented_inbox(client: linkmsg.Client) -> None:
     # The example's mailbox id (…BlsPU…) differs by one letter from the sender's (…BlsVPU…):
     # the sender is neither the mailbox nor the participant, so who sent it is not derivable.
     assert latest.outgoing is None and latest.sender.is_self is None
-    assert latest.id == ""  # v1 does not identify the latest message
+    assert latest.id is None  # v1 does not identify the latest message
     assert conversation.unread_count == 0
     assert conversation.category == "inbox"
     assert page.has_more and page.next_cursor is not None
