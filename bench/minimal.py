@@ -59,26 +59,26 @@ class _Message:
     id: str = field("entityUrn")
     text: str = field("text")
     sent_at: int = field("sentAt")
-    sender: _Sender = field("sender")  # noqa: RUF009
+    sender: _Sender = field("sender")
 
 
 @attrs.frozen(slots=True)
 class _MessagePage:
-    messages: list[_Message] = field("messages")  # noqa: RUF009
+    messages: list[_Message] = field("messages")
     next_cursor: str | None = field("nextCursor", default=None)
 
 
 @attrs.frozen(slots=True)
 class _Conversation:
     id: str = field("conversationUrn")
-    participants: list[_Sender] = field("participants")  # noqa: RUF009
+    participants: list[_Sender] = field("participants")
     unread: int = field("unread", default=0)
     last_activity: int | None = field("lastActivityAt", default=None)
 
 
 @attrs.frozen(slots=True)
 class _ConversationPage:
-    conversations: list[_Conversation] = field("conversations")  # noqa: RUF009
+    conversations: list[_Conversation] = field("conversations")
     next_offset: int | None = field("nextOffset", default=None)
 
 

@@ -10,7 +10,6 @@ because their JSON type differs between generations (epoch ms or ISO string,
 """
 
 # linkmsg.payload.field is attrs.field with a vendor key; ruff takes it for a dataclass default.
-# ruff: noqa: RUF009
 
 from __future__ import annotations
 

@@ -133,7 +133,7 @@ class LinkupSent:
     conversation_id: str | None = None
     # An attrs field read from "deliveredAt" (ruff takes it for a dataclass default).
     # An epoch-ms int; the first v2 docs page shows an ISO string.
-    delivered_at: Any = field("deliveredAt", default=None)  # noqa: RUF009
+    delivered_at: Any = field("deliveredAt", default=None)
 
 
 # ---------------------------------------------------------------- mapping helpers
