@@ -49,6 +49,7 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
                 raise TypeError(f"expected an object for {name}, got {type(value).__name__}")
             return inner(value, target)
 
+        structure_object._linkmsg_generated = True  # type: ignore[attr-defined]
         return structure_object
 
     conv.register_structure_hook_factory(attrs.has, factory)
@@ -141,8 +142,130 @@ def _error_path(exc: BaseException) -> tuple[str, str]:
     return (what or first), where.removeprefix("$").lstrip(".") or "$"
 
 
+# ---------------------------------------------------------------- straight-line fast path
+#
+# Most of what cattrs spends on a vendor page goes to calling one hook per
+# field. For the payload classes themselves (attrs classes structured by the
+# factory above) a straight-line function is generated instead: exact-type
+# checks inline, nested classes called directly, any other field type handed to
+# the converter's own hook. It accepts only what the converter accepts without
+# coercion and returns the same value; anything else (a "true" string for a
+# bool, a float for an int, a missing key) raises, and structure() redoes the
+# document with the converter, which coerces or reports the path as before.
+
+
+class _Reject(Exception):
+    """The fast path does not take this document; the converter will."""
+
+
+_MISSING: Any = object()
+_SCALARS: dict[Any, str] = {
+    str: "if {v}.__class__ is not str: raise _R",
+    int: "if {v}.__class__ is not int: raise _R",
+    float: "if {v}.__class__ is not float: raise _R",
+    bool: "if {v} is not True and {v} is not False: raise _R",
+}
+_fast_hooks: dict[type[Any], Callable[[Any], Any] | None] = {}
+_compiling: set[type[Any]] = set()
+
+
+def _fast(cls: type[Any]) -> Callable[[Any], Any] | None:
+    """The generated structuring function for ``cls``, or None to use the converter."""
+    try:
+        return _fast_hooks[cls]
+    except KeyError:
+        pass
+    if cls in _compiling:
+        return None  # a class that contains itself: the converter handles that field
+    if not (attrs.has(cls) and getattr(converter.get_structure_hook(cls), "_linkmsg_generated", False)):
+        _fast_hooks[cls] = None  # not a payload class, or one with a hook of its own
+        return None
+    _compiling.add(cls)
+    try:
+        fn = _compile(cls)
+    except Exception:  # noqa: BLE001 - unresolvable annotations and the like: use the converter
+        fn = None
+    finally:
+        _compiling.discard(cls)
+    _fast_hooks[cls] = fn
+    return fn
+
+
+def _check(tp: Any, v: str, ns: dict[str, Any], n: str) -> list[str] | None:
+    """Lines that check/convert the value in variable ``v`` of type ``tp``; None if unsupported."""
+    if tp is Any:
+        return []
+    if tp in _SCALARS:
+        return [_SCALARS[tp].format(v=v)]
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if len(args) == 2 and type(None) in args:
+            inner = _check(next(a for a in args if a is not type(None)), v, ns, n)
+            if inner is None:
+                return None
+            return [f"if {v} is not None:", *(f"    {line}" for line in inner)] if inner else []
+    if attrs.has(tp):
+        sub = _fast(tp)
+        if sub is not None:
+            ns[f"s{n}"] = sub
+            return [f"{v} = s{n}({v})"]
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        if attrs.has(item):
+            sub = _fast(item)
+            if sub is not None:
+                ns[f"s{n}"] = sub
+                return [f"if {v}.__class__ is not list: raise _R", f"{v} = [s{n}(e) for e in {v}]"]
+    ns[f"h{n}"], ns[f"t{n}"] = converter.get_structure_hook(tp), tp
+    return [f"{v} = h{n}({v}, t{n})"]
+
+
+def _compile(cls: type[Any]) -> Callable[[Any], Any] | None:
+    hints = typing.get_type_hints(cls)
+    ns: dict[str, Any] = {"_R": _Reject, "_M": _MISSING, "cls": cls}
+    body = ["if o.__class__ is not dict: raise _R", "get = o.get"]
+    args = []
+    for i, a in enumerate(attrs.fields(cls)):
+        if not a.init:
+            continue
+        v = f"v{i}"
+        check = _check(hints.get(a.name, Any), v, ns, str(i))
+        if check is None:
+            return None
+        body.append(f"{v} = get({a.metadata.get(_KEY, a.name)!r}, _M)")
+        default = a.default
+        if default is attrs.NOTHING:
+            body += [f"if {v} is _M: raise _R", *check]
+        else:
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                if default.takes_self:
+                    return None
+                ns[f"f{i}"] = default.factory
+                fill = f"{v} = f{i}()"
+            else:
+                ns[f"d{i}"] = default
+                fill = f"{v} = d{i}"
+            body += [f"if {v} is _M:", f"    {fill}"]
+            if check:
+                body += ["else:", *(f"    {line}" for line in check)]
+        args.append(f"{a.alias}={v}" if a.kw_only else v)
+    body.append(f"return cls({', '.join(args)})")
+    source = "def fast(o):\n" + "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<linkmsg fast structure {cls.__module__}.{cls.__qualname__}>", "exec"), ns)  # noqa: S102
+    return ns["fast"]  # type: ignore[no-any-return]
+
+
 def structure(data: Any, cls: type[T], *, provider: str, path: str = "") -> T:
     """Structure ``data`` as ``cls`` or raise ResponseShapeError naming the field."""
+    fast = _fast_hooks.get(cls, _MISSING)
+    if fast is _MISSING:
+        fast = _fast(cls)
+    if fast is not None:
+        try:
+            return fast(data)  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001, S110 - the converter decides (coerces, or reports the path)
+            pass
     try:
         return converter.structure(data, cls)
     except Exception:  # noqa: BLE001, S110 - any failure is a shape error; the slow pass says where
