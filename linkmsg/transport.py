@@ -30,6 +30,7 @@ import random
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeAlias
@@ -97,17 +98,27 @@ def scrub_patterns(text: str) -> str:
 
 
 class _RedactingFilter(logging.Filter):
-    """Masks credential-looking text in every record logged on the ``linkmsg`` logger."""
+    """Masks credentials in every record of the loggers a request goes through.
+
+    Known secret values (those of every live transport) and credential-looking
+    text are replaced. It sits on ``linkmsg`` and also on ``httpx`` and
+    ``httpcore``'s loggers, whose debug traces print response headers (a vendor
+    may echo a session cookie there); it never changes their levels or handlers.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         scrubbed = scrub_patterns(message)
+        for redactor in _live_redactors():
+            scrubbed = redactor.text(scrubbed)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         return True
 
 
-logger.addFilter(_RedactingFilter())
+_REDACTING_FILTER = _RedactingFilter()
+for _name in ("linkmsg", "httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy"):
+    logging.getLogger(_name).addFilter(_REDACTING_FILTER)
 _HANDLER_MARK = "_linkmsg_env_handler"
 
 
@@ -143,6 +154,15 @@ _logging_from_env()
 # ---------------------------------------------------------------- redaction
 
 
+_LIVE: weakref.WeakSet[Redactor] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def _live_redactors() -> list[Redactor]:
+    with _LIVE_LOCK:
+        return list(_LIVE)
+
+
 class Redactor:
     """Scrubs known secret values, and values under secret-looking keys."""
 
@@ -158,6 +178,9 @@ class Redactor:
                 needles.add(escaped.encode())
                 needles.add(escaped.replace("/", "\\/").encode())
         self._needles = tuple(needles)
+        if self._secrets:
+            with _LIVE_LOCK:
+                _LIVE.add(self)
 
     @property
     def active(self) -> bool:

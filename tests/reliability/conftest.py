@@ -97,18 +97,20 @@ def leaks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaks]:
     file_handler.setLevel(logging.DEBUG)
     # httpcore's trace records name no header or body; linkmsg's and httpx's are the ones a user sees.
     loggers = [logging.getLogger("linkmsg"), logging.getLogger("httpx")]
-    levels = [lg.level for lg in loggers]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.DEBUG)
         lg.addHandler(handler)
         lg.addHandler(file_handler)
+        lg.propagate = False  # collected here; pytest's own capture of every debug record would only cost time
     try:
         yield collected
     finally:
-        for lg, level in zip(loggers, levels, strict=True):
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
             lg.removeHandler(handler)
             lg.removeHandler(file_handler)
             lg.setLevel(level)
+            lg.propagate = propagate
         file_handler.close()
         if os.environ.get("LINKMSG_KEEP_LOG"):
             Path(os.environ["LINKMSG_KEEP_LOG"]).write_text(log_file.read_text("utf-8"), "utf-8")

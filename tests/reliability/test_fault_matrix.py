@@ -56,7 +56,7 @@ def thread(inbox: Inbox) -> Conversation:
     return next(c for c in inbox.sorted_conversations() if len(c.participants) == 1)
 
 
-def expected_message_ids(inbox: Inbox, conversation: Conversation) -> list[str]:
+def expected_message_ids(inbox: Inbox, conversation: Conversation) -> list[str | None]:
     return [m.id for m in inbox.messages[conversation.id]]
 
 

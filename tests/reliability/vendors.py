@@ -75,6 +75,11 @@ class VendorProfile:
     conversation_page: int = 3
     message_page: int = 10
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this vendor's client holds (only those can leak through it)."""
+        return tuple(s for s in SECRETS if s in self.settings.values())
+
     def when(self, predicate: WirePredicate) -> Callable[[httpx.Request], bool]:
         """A ``Fault.when`` built from a wire predicate."""
         return lambda request: predicate(Wire.of(request))
