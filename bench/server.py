@@ -81,6 +81,8 @@ class _State:
                     j += 1
                 best = max(best, i - j + 1)
             out["max_in_window"] = best
+        if "dump" in query:
+            out["arrivals"] = [t - arrivals[0] for t in arrivals] if arrivals else []
         return out
 
     def render(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
@@ -269,9 +271,11 @@ class FakeServer:
         self._control = httpx.Client(base_url=self.url, timeout=60)
         return self
 
-    def stats(self, window: float | None = None) -> dict[str, Any]:
+    def stats(self, window: float | None = None, dump: bool = False) -> dict[str, Any]:
         assert self._control is not None
-        params = {"window": window} if window is not None else None
+        params: dict[str, Any] = {"window": window} if window is not None else {}
+        if dump:
+            params["dump"] = 1
         return self._control.get(CONTROL + "stats", params=params).json()  # type: ignore[no-any-return]
 
     def reset(self) -> None:
