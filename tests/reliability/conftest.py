@@ -31,7 +31,7 @@ from linkmsg.registry import registry
 from linkmsg.testing.server import FakeVendorServer
 
 from .tiny import TinyProvider
-from .vendors import FACTORIES, SECRETS, VendorProfile
+from .vendors import FACTORIES, SECRETS, VendorProfile, traces
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,8 @@ class Leaks:
                         self.add(linked)
 
     def found(self, secrets: tuple[str, ...] = SECRETS) -> list[str]:
-        return [text[:300] for text in self.texts for secret in secrets if secret in text]
+        marks = traces(secrets)
+        return [text[:300] for text in self.texts for mark in marks if mark in text]
 
 
 class _Collect(logging.Handler):
@@ -112,13 +113,14 @@ def leaks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaks]:
             lg.setLevel(level)
             lg.propagate = propagate
         file_handler.close()
-        if os.environ.get("LINKMSG_KEEP_LOG"):
-            Path(os.environ["LINKMSG_KEEP_LOG"]).write_text(log_file.read_text("utf-8"), "utf-8")
+        if os.environ.get("LINKMSG_KEEP_LOG"):  # for a grep by hand: every log line, then every error text
+            kept = log_file.read_text("utf-8") + "\n==== exception texts and reprs ====\n" + "\n".join(collected.texts)
+            Path(os.environ["LINKMSG_KEEP_LOG"]).write_text(kept, "utf-8")
         logged = log_file.read_text("utf-8", "replace")
         assert handler.records, "the suite logged nothing: the leak sweep would prove nothing"
         problems = collected.found()
-        problems += [f"log file: {s[:8]}…" for s in SECRETS if s in logged]
-        problems += [f"{p}: {s[:8]}…" for p, text in cassette_texts() for s in SECRETS if s in text]
+        problems += [f"log file: {s[:8]}…" for s in traces() if s in logged]
+        problems += [f"{p}: {s[:8]}…" for p, text in cassette_texts() for s in traces() if s in text]
         assert not problems, f"secrets leaked: {problems[:5]}"
 
 
@@ -144,11 +146,26 @@ def _tiny_registered() -> Iterator[None]:
         providers[TinyProvider.name] = previous
 
 
-def vendor_params() -> list[Any]:
-    return [pytest.param(name, id=name) for name in FACTORIES]
+#: Ways to drive a client: sync, async on httpx's pool, and async on linkmsg.asynchttp's lean transport.
+#: The lean transport runs against the reference vendor only: it is a driver, not a provider, concern.
+MODES = ("sync", "async")
+LEAN = "async-lean"
 
 
-@pytest.fixture(params=vendor_params())
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Vendor x mode combinations (a test that parametrizes ``mode`` itself keeps its own)."""
+    if "vendor" not in metafunc.fixturenames:
+        return
+    own_mode = any("mode" in m.args[0] for m in metafunc.definition.iter_markers("parametrize"))
+    if own_mode or "mode" not in metafunc.fixturenames:
+        metafunc.parametrize("vendor", list(FACTORIES), indirect=True)
+        return
+    combos = [(name, mode) for name in FACTORIES for mode in MODES]
+    combos.append((TinyProvider.name, LEAN))
+    metafunc.parametrize(("vendor", "mode"), combos, indirect=["vendor"], ids=[f"{v}-{m}" for v, m in combos])
+
+
+@pytest.fixture
 def vendor(request: pytest.FixtureRequest) -> VendorProfile:
     module, factory = FACTORIES[request.param]
     if module is not None:
@@ -156,9 +173,13 @@ def vendor(request: pytest.FixtureRequest) -> VendorProfile:
     return factory()
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def mode() -> str:
+    return "sync"
+
+
+def is_async(mode: str) -> bool:
+    return mode != "sync"
 
 
 @pytest.fixture
@@ -258,7 +279,11 @@ def make_api(
 
     def make(**overrides: Any) -> Api:
         settings = {**vendor.settings, **FAST, "base_url": server.url + vendor.base_path, **overrides}
-        cls = linkmsg.AsyncClient if mode == "async" else linkmsg.Client
+        if mode == LEAN:
+            from linkmsg.asynchttp import AsyncHTTPTransport
+
+            settings.setdefault("http_transport", AsyncHTTPTransport())
+        cls = linkmsg.AsyncClient if is_async(mode) else linkmsg.Client
         client = cls(vendor.name, **settings)
         leaks.add(client)
         api = Api(client, leaks)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from linkmsg.asynchttp import AsyncHTTPTransport
 from linkmsg.errors import (
     AuthenticationError,
     LinkmsgError,
@@ -35,7 +36,7 @@ from linkmsg.memory import Inbox
 from linkmsg.model import Capability, Conversation
 from linkmsg.testing.server import FakeVendorServer, Fault
 
-from .conftest import FAST, Api
+from .conftest import FAST, LEAN, Api, is_async
 from .vendors import VendorProfile, Wire
 
 Drive = Callable[[Callable[[], Any]], Any]
@@ -620,7 +621,11 @@ def test_a_send_that_provably_never_left_is_retried(
     mode: str,
 ) -> None:
     conv = thread(inbox)
-    inner = httpx.AsyncHTTPTransport() if mode == "async" else httpx.HTTPTransport()
+    inner: Any = httpx.HTTPTransport()
+    if mode == LEAN:
+        inner = AsyncHTTPTransport()
+    elif is_async(mode):
+        inner = httpx.AsyncHTTPTransport()
     transport = _RefuseFirst(inner, vendor, refusals=2)
 
     async def scenario() -> None:

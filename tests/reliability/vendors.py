@@ -31,6 +31,11 @@ ACCOUNT_ID = "acc_7f3a9c2e41d84b6f"
 SECRETS = (API_KEY, LOGIN_TOKEN)
 
 
+def traces(secrets: tuple[str, ...] = SECRETS) -> tuple[str, ...]:
+    """What a leak looks like: a whole secret, or its head or tail (a truncated echo is a leak too)."""
+    return tuple(part for s in secrets for part in (s, s[:12], s[-12:]))
+
+
 @attrs.frozen
 class Wire:
     """A request as seen on the wire, from either the server log or an ``httpx.Request``."""
