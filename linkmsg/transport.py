@@ -474,7 +474,12 @@ class RetryLoop:
             params = {k: _param(v) for k, v in request.params.items() if v is not None}
         content = None
         if body is not None:
-            content = json.dumps(body, ensure_ascii=False).encode()
+            try:
+                content = json.dumps(body, ensure_ascii=False).encode()
+            except (TypeError, ValueError):
+                raise TransportError(
+                    f"{self.provider.name}: the request body could not be encoded as JSON (a provider bug)"
+                ) from None
             headers["content-type"] = "application/json"
         url = self.settings.base_url.rstrip("/") + request.path
         if logger.isEnabledFor(logging.DEBUG):

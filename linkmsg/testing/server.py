@@ -25,7 +25,8 @@ page repeated (``repeat_items``), or fields changed (``drift``).
 Every wait is bounded: sockets time out after ``socket_timeout`` seconds,
 delays are capped at :data:`MAX_DELAY` and end early when the server stops,
 and :meth:`FakeVendorServer.stop` closes every open connection and joins its
-threads with a timeout. Nothing here imports pytest.
+threads with a timeout. This module does not use pytest (the package's
+conformance kit, imported with it, does).
 """
 
 from __future__ import annotations
