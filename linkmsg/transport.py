@@ -20,7 +20,7 @@ attaches one stderr handler to the ``linkmsg`` logger (never to the root).
 from __future__ import annotations
 
 import asyncio
-import collections
+import bisect
 import email.utils
 import json
 import logging
@@ -269,11 +269,15 @@ def parse_rate(text: str) -> tuple[int, float]:
 
 
 class RateLimiter:
-    """At most ``count`` request starts in any window of ``period`` seconds.
+    """At most ``count`` requests reach the vendor in any window of ``period`` seconds.
 
-    A sliding log of the last ``count`` reserved start times, taken under a
-    thread lock and waited out by the caller (``time.sleep`` or
-    ``asyncio.sleep``), so sync and async clients of one account share it.
+    A sorted log of the latest ``count`` request times, taken under a thread
+    lock and waited out by the caller (``time.sleep`` or ``asyncio.sleep``), so
+    sync and async clients of one account share it. A request is logged at the
+    time it was allowed to start (:meth:`reserve`) and, once its attempt is
+    over, moved to that later time (:meth:`settle`): the vendor counts a request
+    when it arrives, which is somewhere before the answer, and a connection that
+    is slow to open must not let the next window's requests arrive with it.
     """
 
     _shared: ClassVar[dict[tuple[str, str, str], RateLimiter]] = {}
@@ -281,7 +285,7 @@ class RateLimiter:
 
     def __init__(self, count: int, period: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.count, self.period, self.clock = count, period, clock
-        self._log: collections.deque[float] = collections.deque()
+        self._log: list[float] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -301,17 +305,37 @@ class RateLimiter:
         When that wait would exceed ``max_wait`` nothing is reserved and the
         wait is returned as a negative number (``-wait``).
         """
+        return self.reserve_slot(max_wait)[0]
+
+    def reserve_slot(self, max_wait: float = math.inf) -> tuple[float, float]:
+        """Like :meth:`reserve`, with the slot's time (pass it to :meth:`settle` when the attempt ends)."""
         with self._lock:
             now = self.clock()
+            log = self._log
             start = now
-            if len(self._log) >= self.count:
-                start = max(now, self._log[-self.count] + self.period)
+            if len(log) >= self.count:
+                start = max(now, log[-self.count] + self.period)
             if start - now > max_wait:
-                return -(start - now)
-            self._log.append(start)
-            while len(self._log) > self.count:
-                self._log.popleft()
-            return start - now
+                return -(start - now), start
+            self._add(start)
+            return start - now, start
+
+    def settle(self, reserved: float, ended: float) -> None:
+        """Count the request reserved for ``reserved`` at ``ended``, when its attempt was over."""
+        if ended <= reserved:
+            return
+        with self._lock:
+            log = self._log
+            i = bisect.bisect_left(log, reserved)
+            if i < len(log) and log[i] == reserved:  # equal times are interchangeable
+                del log[i]
+            self._add(ended)
+
+    def _add(self, at: float) -> None:
+        bisect.insort(self._log, at)
+        excess = len(self._log) - self.count
+        if excess > 0:  # only the latest `count` times decide the next wait
+            del self._log[:excess]
 
 
 # ---------------------------------------------------------------- wait hints
@@ -513,11 +537,13 @@ class RetryLoop:
         url, headers, params, content = self.prepare(request)
         attempt = 0
         last: _Retry | None = None
+        limiter = self.limiter
         while True:
             elapsed = self.clock() - started
-            if self.limiter is not None:
+            reserved = 0.0
+            if limiter is not None:
                 allowed = min(settings.max_retry_wait, settings.deadline - elapsed)
-                wait = self.limiter.reserve(max(0.0, allowed))
+                wait, reserved = limiter.reserve_slot(max(0.0, allowed))
                 if wait < 0:
                     raise self._throttled(-wait)
                 if wait > 0:
@@ -530,6 +556,8 @@ class RetryLoop:
             timeout = self.timeout(remaining)
             clipped = remaining < settings.timeout
             outcome = yield Attempt(request.method, url, headers, params, content, timeout, attempt)
+            if limiter is not None:
+                limiter.settle(reserved, limiter.clock())
             if isinstance(outcome, httpx.Response):
                 result = self._on_response(request, outcome, attempt, attempted_at)
             elif isinstance(outcome, BaseException):
@@ -732,6 +760,7 @@ class _Base:
         self.provider = provider
         self.settings = settings
         self.redactor = Redactor(_auth_secrets(provider, settings))
+        self.rng = random.Random()  # one per transport: seeding a Random costs more than a request's bookkeeping
         try:
             self.limiter = (
                 RateLimiter.shared(provider.name, settings.account_key(), settings.rate_limit)
@@ -745,7 +774,7 @@ class _Base:
         return f"<{type(self).__name__} {self.provider.name!r} {self.redactor.text(self.settings.base_url)!r}>"
 
     def loop(self) -> RetryLoop:
-        return RetryLoop(self.provider, self.settings, self.redactor, self.limiter)
+        return RetryLoop(self.provider, self.settings, self.redactor, self.limiter, rng=self.rng)
 
 
 class SyncTransport(_Base):
@@ -787,7 +816,12 @@ class AsyncTransport(_Base):
     """Drives :class:`RetryLoop` with ``httpx.AsyncClient`` and ``asyncio.sleep``.
 
     ``semaphore`` bounds the requests in flight; clients made by
-    ``with_options`` pass their parent's, so the bound holds across them.
+    ``with_options`` pass their parent's, so the bound holds across them. A
+    request takes its slot before it consults the rate limiter and keeps it
+    through the rate-limit wait and the attempt, so requests leave in the order
+    and at the times the limiter granted (reserving first and queueing for a
+    slot after would let queued requests leave in bursts). The slot is given
+    back before the response is decoded and during backoff between attempts.
     """
 
     def __init__(
@@ -803,28 +837,47 @@ class AsyncTransport(_Base):
 
     async def _perform(self, step: Attempt) -> httpx.Response | Exception:
         try:
-            async with self.semaphore:
-                return await self.client.request(
-                    step.method,
-                    step.url,
-                    params=step.params,
-                    headers=step.headers,
-                    content=step.content,
-                    timeout=step.timeout,
-                )
+            return await self.client.request(
+                step.method,
+                step.url,
+                params=step.params,
+                headers=step.headers,
+                content=step.content,
+                timeout=step.timeout,
+            )
         except Exception as exc:  # noqa: BLE001 - the loop judges every failure (and raises outside this block)
             return exc
 
     async def send(self, request: Request) -> Response:
         loop = self.loop().run(request)
-        step = next(loop)
-        while True:
-            outcome: Outcome = None
-            if isinstance(step, Wait):
-                await asyncio.sleep(step.seconds)
-            else:
-                outcome = await self._perform(step)
-            try:
-                step = loop.send(outcome)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        semaphore = self.semaphore
+        await semaphore.acquire()
+        held = True
+        try:
+            step = next(loop)  # the first rate-limit reservation happens here, inside the slot
+            while True:
+                outcome: Outcome = None
+                if isinstance(step, Wait):
+                    # Holding a slot, this is the rate limiter's wait; otherwise a backoff,
+                    # after which the slot is taken again before the next reservation.
+                    await asyncio.sleep(step.seconds)
+                    if not held:
+                        await semaphore.acquire()
+                        held = True
+                else:
+                    outcome = await self._perform(step)
+                    semaphore.release()
+                    held = False
+                    if semaphore.locked():
+                        # Requests queue for the slot just freed: two turns of the event loop let
+                        # them go out before this response is decoded and mapped, so that CPU
+                        # work overlaps their latency instead of delaying them.
+                        await asyncio.sleep(0)
+                        await asyncio.sleep(0)
+                try:
+                    step = loop.send(outcome)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+        finally:
+            if held:
+                semaphore.release()

@@ -113,6 +113,28 @@ def test_the_async_client_bounds_requests_in_flight(tiny: FakeVendorServer) -> N
     assert elapsed >= 0.45
 
 
+def test_a_request_holds_its_slot_through_the_rate_limit_wait_and_frees_it_when_cancelled(
+    tiny: FakeVendorServer,
+) -> None:
+    async def run() -> tuple[float, float]:
+        async with linkmsg.AsyncClient("tiny", **settings(tiny, max_concurrency=1, rate_limit="1/1s")) as client:
+            await client.list_conversations(limit=2)
+            waiting = asyncio.ensure_future(client.list_conversations(limit=2))
+            await asyncio.sleep(0.1)
+            assert client._get_transport().semaphore.locked(), "the waiting request holds the only slot"
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert not client._get_transport().semaphore.locked(), "a cancelled wait gives its slot back"
+            started = time.monotonic()
+            await asyncio.wait_for(client.list_conversations(limit=2), timeout=5)
+            return started, time.monotonic()
+
+    started, ended = asyncio.run(run())
+    assert tiny.count() == 2
+    assert ended - started >= 0.8, "the cancelled request's reservation still counted against the limit"
+
+
 # ---------------------------------------------------------------- per-call options
 
 

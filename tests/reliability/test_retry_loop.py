@@ -427,6 +427,33 @@ def test_the_rate_limiter_spaces_requests_by_a_sliding_window() -> None:
     assert limiter.reserve() == 0
 
 
+def test_a_request_counts_against_the_limit_until_its_attempt_ends() -> None:
+    # The vendor counts a request when it arrives, which may be well after it was allowed
+    # to start (a connection slow to open): the next window opens from the attempt's end.
+    clock = Clock()
+    limiter = RateLimiter(2, 10.0, clock=clock)
+    (_, first), (_, second) = limiter.reserve_slot(), limiter.reserve_slot()
+    assert first == second == clock.now
+    limiter.settle(first, clock.now + 3)
+    assert limiter.reserve(max_wait=0) < 0  # still two requests in the window
+    limiter.settle(second, clock.now + 5)
+    assert limiter.reserve() == 13.0  # ten seconds after the first request ended
+    limiter.settle(clock.now + 50, clock.now + 1)  # an end before the reservation changes nothing
+    assert limiter.reserve() == 15.0
+
+
+def test_the_retry_loop_settles_each_attempt_with_the_limiter() -> None:
+    loop, clock = make_loop(rate_limit="1/10s")
+    loop.limiter = RateLimiter(1, 10.0, clock=clock)
+    gen = loop.run(READ)
+    assert isinstance(next(gen), Attempt)
+    clock.now += 4  # the answer takes four seconds
+    with pytest.raises(StopIteration):
+        gen.send(ok())
+    steps, _ = drive(loop, clock, READ, [ok()])
+    assert waits(steps) == [10.0]  # from the end of the first attempt, not from its start
+
+
 def test_a_client_side_wait_beyond_the_cap_raises_instead_of_sleeping() -> None:
     loop, clock = make_loop(max_retry_wait=5.0, rate_limit="1/min")
     loop.limiter = RateLimiter(1, 60.0, clock=clock)
