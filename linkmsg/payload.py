@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
+from cattrs.v import format_exception
 
 from linkmsg.errors import ResponseShapeError
 
@@ -135,8 +136,37 @@ converter = _make_converter(detailed=False)
 _detailed = _make_converter(detailed=True)
 
 
+def _vendor_key(cls: Any, name: str) -> str:
+    """The vendor's JSON key for attribute ``name`` of payload class ``cls``."""
+    if attrs.has(cls):
+        for a in attrs.fields(cls):
+            if a.name == name:
+                return str(a.metadata.get(_KEY, name))
+    return name
+
+
+def _transform_error(exc: BaseException, path: str) -> list[str]:
+    """:func:`cattrs.transform_error`, with paths in vendor keys (``sentAt``, not ``sent_at``)."""
+    if isinstance(exc, cattrs.IterableValidationError):
+        with_index, without = exc.group_exceptions()
+        found = [(sub, f"{path}[{note.index!r}]", note.type) for sub, note in with_index]
+    elif isinstance(exc, cattrs.ClassValidationError):
+        with_name, without = exc.group_exceptions()
+        found = [(sub, f"{path}.{_vendor_key(exc.cl, note.name)}", note.type) for sub, note in with_name]
+    else:
+        return [f"{format_exception(exc, None)} @ {path}"]
+    errors: list[str] = []
+    for sub, where, tp in found:
+        if isinstance(sub, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+            errors += _transform_error(sub, where)
+        else:
+            errors.append(f"{format_exception(sub, tp)} @ {where}")
+    errors += [f"{format_exception(sub, None)} @ {path}" for sub in without]
+    return errors
+
+
 def _error_path(exc: BaseException) -> tuple[str, str]:
-    messages = cattrs.transform_error(exc, path="$") if isinstance(exc, cattrs.BaseValidationError) else [f"{exc} @ $"]
+    messages = _transform_error(exc, "$") if isinstance(exc, cattrs.BaseValidationError) else [f"{exc} @ $"]
     first = messages[0] if messages else "invalid value @ $"
     what, _, where = first.rpartition(" @ ")
     return (what or first), where.removeprefix("$").lstrip(".") or "$"
