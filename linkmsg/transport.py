@@ -218,11 +218,25 @@ class Redactor:
             return [self.values(v) for v in value]
         return value
 
-    def might_contain(self, raw: bytes) -> bool:
-        """Cheap check on a raw body: could it hold a secret (plain or JSON-escaped)?"""
+    def body(self, raw: bytes, data: Any) -> Any:
+        """A decoded response body with known secrets scrubbed; walked only when one may be in it.
+
+        The raw bytes are searched for each secret as written and as JSON
+        escapes it; a body with other ``\\u`` escapes is searched once more
+        re-encoded without escapes, so the walk is not paid for every emoji.
+        """
         if not self._secrets:
-            return False
-        return b"\\u" in raw or any(needle in raw for needle in self._needles)
+            return data
+        if any(needle in raw for needle in self._needles):
+            return self.values(data)
+        if b"\\u" in raw:
+            try:
+                plain = json.dumps(data, ensure_ascii=False)
+            except (TypeError, ValueError):  # pragma: no cover - decoded JSON always encodes
+                return self.values(data)
+            if any(secret in plain for secret in self._secrets):
+                return self.values(data)
+        return data
 
     def exception(self, exc: BaseException) -> BaseException:
         """Scrub an exception's message and every text attribute, in place."""
@@ -621,8 +635,7 @@ class RetryLoop:
         except Exception:  # noqa: BLE001 - any decoder failure (bad JSON, bad UTF-8, nesting) means "not JSON"
             text = raw[:_MAX_TEXT].decode("utf-8", "replace")
             return Response(http.status_code, headers, None, url, self.redactor.text(text)), True
-        if self.redactor.might_contain(raw):
-            data = self.redactor.values(data)
+        data = self.redactor.body(raw, data)
         return Response(http.status_code, headers, data, url), False
 
     def _error_for(self, response: Response) -> LinkmsgError | None:
