@@ -136,6 +136,32 @@ def parse_optional_timestamp(value: object, *, path: str = "timestamp") -> datet
 
 
 def _parse_text(value: str, path: str) -> datetime:
+    # Fast path for the common ``YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)?`` form: only
+    # the layout is checked here (fromisoformat rejects non-digits where digits
+    # belong), and every string passing both is one _ISO_RE accepts, so the result
+    # is the one the general path below gives; anything else goes there.
+    n = len(value)
+    if n >= 19 and value[4:17:3] == "--T::":
+        zulu = value[-1] == "Z"
+        offset = not zulu and n >= 25 and value[n - 3] == ":" and value[n - 6] in "+-"
+        n -= 1 if zulu else 6 if offset else 0
+        if (n == 19 or (n > 20 and value[19] == "." and value[20:n].isdigit())) and value.isascii():
+            try:
+                parsed = datetime.fromisoformat(value if zulu or offset else value + "+00:00")
+            except ValueError:
+                pass  # the general path says why
+            else:
+                if offset and parsed.tzinfo is not UTC:
+                    try:
+                        parsed = parsed.astimezone(UTC)
+                    except OverflowError:
+                        return _checked(parsed, value, path)  # raises, saying why
+                if parsed > _EPOCH:
+                    return parsed
+    return _parse_text_general(value, path)
+
+
+def _parse_text_general(value: str, path: str) -> datetime:
     text = value.strip()
     if _NUMERIC_RE.fullmatch(text):
         try:
