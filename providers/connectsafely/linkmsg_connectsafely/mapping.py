@@ -2,6 +2,10 @@
 
 Straight-line functions: the message path runs once per message of a full
 sync, so every URN is parsed once and repeated senders come from a cache.
+The top-level ``messages[]`` of a history page has a one-pass hot path,
+:func:`fast_messages`, that reads the payload classes' declared keys straight
+from the JSON and gives up (returns None) on anything it does not take, so
+the caller redoes the page through ``structure()`` and :func:`messages`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+import attrs
 
 from linkmsg.errors import (
     InvalidIdentifier,
@@ -26,6 +32,7 @@ from linkmsg.payload import structure
 from linkmsg.provider import Response, error_from_status
 from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
 from linkmsg_connectsafely.payloads import (
+    AttachmentPayload,
     ConversationListPayload,
     ConversationPayload,
     ErrorPayload,
@@ -34,6 +41,7 @@ from linkmsg_connectsafely.payloads import (
     MessagePayload,
     MessagesPayload,
     PersonPayload,
+    ReactionPayload,
     ZodErrorPayload,
 )
 
@@ -44,6 +52,8 @@ __all__ = [
     "conversation_ref",
     "conversations",
     "error_for",
+    "fast_messages",
+    "first_message_ids",
     "mailbox_of",
     "messages",
     "participant",
@@ -324,6 +334,214 @@ def messages(payload: MessagesPayload, data: Any, conversation_id: str | None, m
             for i, (p, raw) in enumerate(zip(legacy.messages, raws, strict=True))
         ]
     return []
+
+
+# ----------------------------------------------------------- messages: hot path
+#
+# One pass over a top-level ``messages[]`` (Messaging / seed page and
+# ``/conversations/{urn}/messages``), without building MessagePayload and
+# PersonPayload first. It reads the keys the payload classes declare and
+# accepts exactly what structure() accepts without coercion: str fields must be
+# str or None, objects dicts, lists lists. Anything else (a missing id, an
+# unreadable time, a coerced value, attachments or reactions it cannot take)
+# makes it return None, and the caller redoes the whole page the declared way,
+# which returns the same messages or raises the same ResponseShapeError.
+
+_PAYLOAD_KEY = "linkmsg_key"  # the metadata key linkmsg.payload.field() stores the vendor key under
+
+
+def vendor_keys(cls: type[Any]) -> dict[str, str]:
+    """Attribute name -> JSON key, as a payload class declares it with ``field("jsonKey")``."""
+    return {a.name: a.metadata.get(_PAYLOAD_KEY, a.name) for a in attrs.fields(cls)}
+
+
+_M = vendor_keys(MessagePayload)
+_P = vendor_keys(PersonPayload)
+#: The MessagePayload fields the hot path reads (a test keeps this in step with the class).
+FAST_MESSAGE_FIELDS = frozenset(_M)
+_K_MESSAGE_ID = _M["message_id"]
+_K_BACKEND_URN = _M["backend_message_urn"]
+_K_MESSAGE_URN = _M["message_urn"]
+_K_TEXT = _M["text"]
+_K_SUBJECT = _M["subject"]
+_K_SENT_AT = _M["sent_at"]
+_K_SENDER = _M["sender"]
+_K_SENDER_ID = _M["sender_profile_id"]
+_K_SENDER_NAME = _M["sender_name"]
+_K_SENDER_PHOTO = _M["sender_photo"]
+_K_OWNER = _M["is_sent_by_owner"]
+_K_ATTACHMENTS = _M["attachments"]
+_K_REACTIONS = _M["reactions"]
+_K_PROFILE_ID = _P["profile_id"]
+_K_NAME = _P["name"]
+_K_HEADLINE = _P["headline"]
+_K_PROFILE_URL = _P["profile_url"]
+_K_PICTURE = _P["profile_picture"]
+_K_PARTICIPANT_URN = _P["participant_urn"]
+_A = vendor_keys(AttachmentPayload)
+_K_TYPE, _K_URL, _K_FILE_NAME = _A["type"], _A["url"], _A["name"]
+_R = vendor_keys(ReactionPayload)
+_K_EMOJI, _K_COUNT, _K_VIEWER_REACTED = _R["emoji"], _R["count"], _R["viewer_reacted"]
+_SENDER_SLOTS = 8  # distinct senders remembered per page; more go to person()'s cache
+_str = str
+
+
+class _GiveUp(Exception):
+    """The hot path does not take this page."""
+
+
+def _opt_str(value: Any) -> Any:
+    if value is None or value.__class__ is _str:
+        return value
+    raise _GiveUp
+
+
+def first_message_ids(items: list[Any]) -> tuple[str | None, str | None]:
+    """``messageId`` and ``messageUrn`` of the first item (what the mailbox is learned from);
+    raises ValueError where structure() would fail."""
+    if not items:
+        return None, None
+    first = items[0]
+    if first.__class__ is not dict:
+        raise ValueError("not an object")
+    try:
+        return _opt_str(first.get(_K_MESSAGE_ID)), _opt_str(first.get(_K_MESSAGE_URN))
+    except _GiveUp:
+        raise ValueError("not a string") from None
+
+
+def _sender_of(s: Any, owner: bool | None, mailbox: str | None) -> Participant:
+    """The Participant of a ``sender`` object, its members checked as PersonPayload does."""
+    if s.__class__ is not dict:
+        raise _GiveUp
+    get = s.get
+    return person(
+        _opt_str(get(_K_PROFILE_ID)),
+        _opt_str(get(_K_NAME)),
+        _opt_str(get(_K_HEADLINE)),
+        _opt_str(get(_K_PROFILE_URL)),
+        _opt_str(get(_K_PICTURE)),
+        _opt_str(get(_K_PARTICIPANT_URN)),
+        mailbox,
+        owner,
+    )
+
+
+def _fast_attachments(items: Any) -> tuple[Attachment, ...]:
+    """``attachments[]`` checked as AttachmentPayload, mapped as :func:`_attachments`."""
+    if items.__class__ is not list:
+        raise _GiveUp
+    out = []
+    for a in items:
+        if a.__class__ is not dict:
+            raise _GiveUp
+        get = a.get
+        out.append(Attachment(_opt_str(get(_K_TYPE)) or "file", _opt_str(get(_K_URL)), _opt_str(get(_K_FILE_NAME))))
+    return tuple(out)
+
+
+def _fast_reactions(items: Any) -> tuple[Reaction, ...]:
+    """``reactions[]`` checked as ReactionPayload, mapped as :func:`_reactions`."""
+    if items.__class__ is not list:
+        raise _GiveUp
+    out = []
+    for r in items:
+        if r.__class__ is not dict:
+            raise _GiveUp
+        get = r.get
+        emoji = _opt_str(get(_K_EMOJI))
+        count = get(_K_COUNT)
+        if count is not None and count.__class__ is not int:
+            raise _GiveUp  # structure() coerces 2.0 and "2", or reports the path
+        viewer = get(_K_VIEWER_REACTED)
+        if emoji:
+            out.append(Reaction(emoji, 1 if count is None else count, viewer if type(viewer) is bool else None))
+    return tuple(out)
+
+
+def fast_messages(items: list[Any], conversation_id: str | None, mailbox: str | None) -> list[Keyed] | None:
+    """:func:`messages` of a page whose top-level ``messages`` is ``items``, in one pass;
+    None when the page needs the declared path (see above)."""
+    out: list[Keyed] = []
+    append = out.append
+    # (sender object or flat-sender tuple, isSentByOwner, Participant): a thread has
+    # a few senders, and equal JSON means an already checked, equal sender.
+    seen: list[tuple[Any, bool | None, Participant]] = []
+    try:
+        for m in items:
+            if m.__class__ is not dict:
+                return None
+            get = m.get
+            message_id = get(_K_MESSAGE_ID)
+            message_urn = get(_K_MESSAGE_URN)
+            backend_urn = get(_K_BACKEND_URN)
+            text = get(_K_TEXT)
+            subject = get(_K_SUBJECT)
+            sender_id = get(_K_SENDER_ID)
+            sender_name = get(_K_SENDER_NAME)
+            sender_photo = get(_K_SENDER_PHOTO)
+            if not (
+                (message_id is None or message_id.__class__ is _str)
+                and (message_urn is None or message_urn.__class__ is _str)
+                and (backend_urn is None or backend_urn.__class__ is _str)
+                and (text is None or text.__class__ is _str)
+                and (subject is None or subject.__class__ is _str)
+                and (sender_id is None or sender_id.__class__ is _str)
+                and (sender_name is None or sender_name.__class__ is _str)
+                and (sender_photo is None or sender_photo.__class__ is _str)
+            ):
+                return None
+            attachments = get(_K_ATTACHMENTS)
+            reactions = get(_K_REACTIONS)
+            if attachments is not None:
+                attachments = _fast_attachments(attachments)
+            if reactions is not None:
+                reactions = _fast_reactions(reactions)
+            ident = message_id or message_urn or backend_urn
+            if ident is None:
+                return None
+            raw_time = get(_K_SENT_AT)
+            sent_at = parse_timestamp(raw_time)
+            owner = get(_K_OWNER)
+            if owner is not True and owner is not False:
+                owner = None
+            s = get(_K_SENDER)
+            key: Any = s if s is not None else (sender_id, sender_name, sender_photo)
+            sender = None
+            for seen_key, seen_owner, seen_sender in seen:
+                if seen_owner is owner and seen_key == key:
+                    sender = seen_sender
+                    break
+            if sender is None:
+                if s is not None:
+                    sender = _sender_of(s, owner, mailbox)
+                else:
+                    sender = person(sender_id, sender_name, None, None, sender_photo, None, mailbox, owner)
+                if len(seen) < _SENDER_SLOTS:
+                    seen.append((key, owner, sender))
+            if not (ident.startswith(_MESSAGE_URN) and ident.endswith(")")):
+                ident = _message_id(ident, mailbox)
+            append(
+                (
+                    raw_time if raw_time.__class__ is int else to_epoch_ms(sent_at),
+                    ident,
+                    Message(
+                        id=ident,
+                        conversation_id=conversation_id,
+                        text=text or "",
+                        sent_at=sent_at,
+                        sender=sender,
+                        outgoing=sender.is_self,
+                        subject=subject,
+                        attachments=attachments or (),
+                        reactions=reactions or (),
+                        raw=m,
+                    ),
+                )
+            )
+    except Exception:  # noqa: BLE001 - _GiveUp, or anything the declared path reports properly
+        return None
+    return out
 
 
 # -------------------------------------------------------------------------- errors

@@ -28,6 +28,7 @@ __all__ = [
     "LegacyDetailsPayload",
     "LegacyMessagePayload",
     "MessagePayload",
+    "MessagesHeadPayload",
     "MessagesPayload",
     "PaginationPayload",
     "PersonPayload",
@@ -164,6 +165,24 @@ class MessagesPayload:
     conversation_urn: str | None = field("conversationUrn", default=None)
     total: int | None = field("total", default=None)
     messages: list[MessagePayload] | None = field("messages", default=None)
+    conversation_details: LegacyDetailsPayload | None = field("conversationDetails", default=None)
+    participants: list[PersonPayload] | None = field("participants", default=None)
+    pagination: PaginationPayload | None = field("pagination", default=None)
+    has_more: Any = field("hasMore", default=None)
+
+
+@attrs.frozen(slots=True)
+class MessagesHeadPayload:
+    """:class:`MessagesPayload` without its top-level ``messages[]`` (same fields, same keys).
+
+    The history hot path structures this and maps ``messages[]`` in one pass
+    (:func:`linkmsg_connectsafely.mapping.fast_messages`). Not a base class of
+    MessagesPayload so that one keeps its field order, hence its error reports.
+    """
+
+    profile_urn: str | None = field("profileUrn", default=None)
+    conversation_urn: str | None = field("conversationUrn", default=None)
+    total: int | None = field("total", default=None)
     conversation_details: LegacyDetailsPayload | None = field("conversationDetails", default=None)
     participants: list[PersonPayload] | None = field("participants", default=None)
     pagination: PaginationPayload | None = field("pagination", default=None)

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import attrs
 
-from linkmsg.errors import InvalidArgument, InvalidCursor, PaginationError, ProviderError
+from linkmsg.errors import InvalidArgument, InvalidCursor, PaginationError, ProviderError, ResponseShapeError
 from linkmsg.identity import ConversationRef, ProfileRef, parse_conversation_id, parse_message_id, parse_profile
 from linkmsg.model import Capability, Conversation, Message, Participant, SendResult
 from linkmsg.paging import TimeAnchor
@@ -44,7 +44,12 @@ from linkmsg.provider import (
     secret,
 )
 from linkmsg_connectsafely import mapping
-from linkmsg_connectsafely.payloads import ConversationListPayload, ConversationPayload, MessagesPayload
+from linkmsg_connectsafely.payloads import (
+    ConversationListPayload,
+    ConversationPayload,
+    MessagesHeadPayload,
+    MessagesPayload,
+)
 
 __all__ = ["BASE_URL", "ConnectSafelyProvider", "ConnectSafelySettings"]
 
@@ -211,6 +216,32 @@ class ConnectSafelyProvider(Provider):
             raise mapping.shape_error("$", f"expected a JSON object, got {type(response.data).__name__}")
         return structure(response.data, cls, provider=self.name)
 
+    def _fast_history(
+        self, response: Response, ref: ConversationRef
+    ) -> tuple[MessagesHeadPayload, list[mapping.Keyed]] | None:
+        """A history page with a top-level ``messages[]``, mapped in one pass
+        (:func:`mapping.fast_messages`); None for any other page, or one the hot
+        path does not take: the caller then reads it through MessagesPayload,
+        which gives the same result or raises the same error."""
+        data = response.data
+        items = data.get("messages") if type(data) is dict else None
+        if type(items) is not list:
+            return None
+        try:
+            head = structure(data, MessagesHeadPayload, provider=self.name)
+            first_id, first_urn = mapping.first_message_ids(items)
+        except (ResponseShapeError, ValueError):
+            return None
+        found = mapping.mailbox_of(head.profile_urn, head.conversation_urn, first_id, first_urn)
+        mailbox = ref.mailbox_urn or found or self._mailbox
+        conversation_id = ref.urn or ConversationRef(ref.thread_id, mailbox).urn
+        keyed = mapping.fast_messages(items, conversation_id, mailbox)
+        if keyed is None:
+            return None
+        if found is not None:
+            self._mailbox = found
+        return head, keyed
+
     def _details(self, conversation: str, **params: Any) -> Request:
         return Request("GET", CONVERSATION_DETAILS, params=self._params(conversationUrn=conversation, **params))
 
@@ -342,16 +373,23 @@ class ConnectSafelyProvider(Provider):
         else:
             request = self._details(conversation, countBefore=want, deliveredAt=after)
         response = yield request
-        payload = self._structure(response, MessagesPayload)
-        learned = self._learn_from_details(payload)
-        mailbox = ref.mailbox_urn or learned
-        conversation_id = ref.urn or ConversationRef(ref.thread_id, mailbox).urn
-        items = mapping.messages(payload, response.data, conversation_id, mailbox)
+        fast = self._fast_history(response, ref)
+        head: MessagesHeadPayload | MessagesPayload
+        if fast is not None:
+            head, items = fast
+            top_level = True
+        else:
+            payload = self._structure(response, MessagesPayload)
+            learned = self._learn_from_details(payload)
+            mailbox = ref.mailbox_urn or learned
+            conversation_id = ref.urn or ConversationRef(ref.thread_id, mailbox).urn
+            items = mapping.messages(payload, response.data, conversation_id, mailbox)
+            head, top_level = payload, payload.messages is not None
         fetched = len(items)
         items.sort(key=_ms_and_id, reverse=True)
         if anchor is not None:
             items = anchor.filter(items, _ms, _id)
-        vendor_more = _vendor_has_more(payload, fetched, want)
+        vendor_more = _vendor_has_more(head, top_level, fetched, want)
         if anchor is not None and not items and vendor_more:
             # Only messages already returned, yet "more before": the anchor is not
             # advancing. Ending here would silently drop the rest of the history.
@@ -369,7 +407,7 @@ class ConnectSafelyProvider(Provider):
                 next_position = next_anchor.to_position()
                 if _path(response).startswith(CONVERSATIONS + "/"):
                     next_position["via"] = "conversations"
-        return VendorPage([item[2] for item in items], next_position, total=payload.total)
+        return VendorPage([item[2] for item in items], next_position, total=head.total)
 
     def send_message(self, request: SendRequest) -> Operation[SendResult]:
         body: dict[str, Any] = {"message": request.text, "subject": request.subject}
@@ -474,13 +512,16 @@ class ConnectSafelyProvider(Provider):
         return self._sent(None, response)
 
 
-def _vendor_has_more(payload: MessagesPayload, fetched: int, requested: int) -> bool:
-    """Whether older messages remain, by the flag the shape carries."""
+def _vendor_has_more(
+    payload: MessagesPayload | MessagesHeadPayload, top_level: bool, fetched: int, requested: int
+) -> bool:
+    """Whether older messages remain, by the flag the shape carries (``top_level``: the
+    page has a top-level ``messages[]``)."""
     before = payload.pagination.has_more_before if payload.pagination is not None else None
     if type(before) is bool:
         return before
     if type(payload.has_more) is bool:
         return payload.has_more
-    if payload.messages is None:
+    if not top_level:
         return False  # legacy crawl A: the whole history, no paging
     return fetched >= requested
