@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from linkmsg.errors import (
     ResponseShapeError,
 )
 from linkmsg.identity import ConversationRef, parse_conversation_id, parse_message_id, parse_profile
-from linkmsg.model import Attachment, Conversation, Message, Participant, Reaction
+from linkmsg.model import Attachment, Conversation, Message, MessageKind, Participant, Reaction
 from linkmsg.payload import structure
 from linkmsg.provider import Response, error_from_status
 from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
@@ -386,6 +386,34 @@ _SENDER_SLOTS = 8  # distinct senders remembered per page; more go to person()'s
 _str = str
 
 
+#: Message's fields in the order the hot path passes them: positional arguments
+#: cost a third less than keywords. Should the model's order ever differ, the
+#: hot path builds by keyword instead (slower, never wrong).
+_MESSAGE_FIELDS = (
+    "id",
+    "conversation_id",
+    "text",
+    "sent_at",
+    "sender",
+    "outgoing",
+    "kind",
+    "subject",
+    "attachments",
+    "reactions",
+    "raw",
+)
+_TEXT = MessageKind.TEXT
+
+
+def _message_by_keyword(*values: Any) -> Message:
+    return Message(**dict(zip(_MESSAGE_FIELDS, values, strict=True)))
+
+
+_new_message: Callable[..., Message] = (
+    Message if tuple(a.name for a in attrs.fields(Message)) == _MESSAGE_FIELDS else _message_by_keyword
+)
+
+
 class _GiveUp(Exception):
     """The hot path does not take this page."""
 
@@ -525,17 +553,18 @@ def fast_messages(items: list[Any], conversation_id: str | None, mailbox: str | 
                 (
                     raw_time if raw_time.__class__ is int else to_epoch_ms(sent_at),
                     ident,
-                    Message(
-                        id=ident,
-                        conversation_id=conversation_id,
-                        text=text or "",
-                        sent_at=sent_at,
-                        sender=sender,
-                        outgoing=sender.is_self,
-                        subject=subject,
-                        attachments=attachments or (),
-                        reactions=reactions or (),
-                        raw=m,
+                    _new_message(
+                        ident,  # id
+                        conversation_id,
+                        text or "",  # text
+                        sent_at,
+                        sender,
+                        sender.is_self,  # outgoing
+                        _TEXT,  # kind
+                        subject,
+                        attachments or (),
+                        reactions or (),
+                        m,  # raw
                     ),
                 )
             )

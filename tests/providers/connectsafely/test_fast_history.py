@@ -31,6 +31,7 @@ from linkmsg_connectsafely.provider import ConnectSafelyProvider, ConnectSafelyS
 
 from linkmsg.errors import LinkmsgError, ResponseShapeError
 from linkmsg.identity import parse_conversation_id
+from linkmsg.model import Message
 from linkmsg.payload import structure
 from linkmsg.provider import ConversationTarget, Request, Response
 
@@ -208,6 +209,15 @@ def test_declared_keys_are_the_payload_classes_keys() -> None:
     head = {a.name: (a.type, a.metadata) for a in attrs.fields(MessagesHeadPayload)}
     full = {a.name: (a.type, a.metadata) for a in attrs.fields(MessagesPayload) if a.name != "messages"}
     assert head == full
+
+
+def test_messages_are_built_positionally_in_the_models_field_order() -> None:
+    assert mapping._new_message is Message
+    fields = iter(attrs.fields(Message))
+    for name in mapping._MESSAGE_FIELDS:
+        assert next(fields).name == name
+    built = mapping._message_by_keyword(*(f"v{i}" for i in range(len(mapping._MESSAGE_FIELDS))))
+    assert built == Message(*(f"v{i}" for i in range(len(mapping._MESSAGE_FIELDS))))  # type: ignore[arg-type]
 
 
 fuzz = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
