@@ -35,7 +35,18 @@ from linkmsg.model import Message
 from linkmsg.payload import structure
 from linkmsg.provider import ConversationTarget, Request, Response
 
-from .test_properties import CONV, DETAILS, FLAT_MESSAGES, LEGACY_DETAILS, LEONARD, OWNER, THREAD, mutated, scalars
+from .test_properties import (
+    CONV,
+    DETAILS,
+    FLAT_MESSAGES,
+    LEGACY_DETAILS,
+    LEONARD,
+    OWNER,
+    THREAD,
+    json_values,
+    mutated,
+    scalars,
+)
 
 OTHER = "ACoAAB1m6pQBxYyWcLeT8S3Q3fUqGz0ZJv9k2nE"
 
@@ -228,6 +239,38 @@ positions = st.one_of(
         optional={"via": st.just("conversations")},
     ),
 )
+
+
+MESSAGE_KEYS = sorted({key for page in (THREAD_PAGE, FLAT_PAGE) for m in page["messages"] for key in m})
+SENDER_KEYS = sorted({*LEO, "headline"})
+odd_values = st.one_of(
+    scalars,
+    st.sampled_from([[], {}, [{}], [None], "true", 2.0, "2", [{"emoji": "👍", "count": 1.0}], [{"type": 3}]]),
+    json_values,
+)
+
+
+@st.composite
+def one_change(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid page with one member of one message (or of its sender) changed or dropped."""
+    data = copy.deepcopy(draw(st.sampled_from([THREAD_PAGE, FLAT_PAGE])))
+    message = draw(st.sampled_from(data["messages"]))
+    if isinstance(message.get("sender"), dict) and draw(st.booleans()):
+        message = message["sender"]
+        key = draw(st.sampled_from(SENDER_KEYS))
+    else:
+        key = draw(st.sampled_from(MESSAGE_KEYS))
+    if draw(st.integers(0, 5)) == 0:
+        message.pop(key, None)
+    else:
+        message[key] = draw(odd_values)
+    return data
+
+
+@fuzz
+@given(data=one_change(), target=st.sampled_from(TARGETS))
+def test_one_changed_member_gives_the_same_outcome_both_ways(data: Any, target: ConversationTarget) -> None:
+    both_ways(data, target)
 
 
 @fuzz
