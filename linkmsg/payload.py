@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -21,7 +21,7 @@ from cattrs.v import format_exception
 
 from linkmsg.errors import ResponseShapeError
 
-__all__ = ["converter", "field", "structure"]
+__all__ = ["as_row", "converter", "field", "structure", "structure_rows"]
 
 T = TypeVar("T")
 _KEY = "linkmsg_key"
@@ -196,32 +196,35 @@ _SCALARS: dict[Any, str] = {
     bool: "if {v} is not True and {v} is not False: raise _R",
 }
 _fast_hooks: dict[type[Any], Callable[[Any], Any] | None] = {}
-_compiling: set[type[Any]] = set()
+_row_hooks: dict[tuple[type[Any], tuple[str, ...] | None], Callable[[Any], Any] | None] = {}
+_compiling: set[tuple[type[Any], bool]] = set()
 
 
-def _fast(cls: type[Any]) -> Callable[[Any], Any] | None:
-    """The generated structuring function for ``cls``, or None to use the converter."""
+def _fast(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = None) -> Callable[[Any], Any] | None:
+    """The generated structuring function for ``cls`` (rows: its row reader), or None to use the converter."""
+    cache: dict[Any, Callable[[Any], Any] | None] = _row_hooks if rows else _fast_hooks
+    key = (cls, names) if rows else cls
     try:
-        return _fast_hooks[cls]
+        return cache[key]
     except KeyError:
         pass
-    if cls in _compiling:
+    if (cls, rows) in _compiling:
         return None  # a class that contains itself: the converter handles that field
     if not (attrs.has(cls) and getattr(converter.get_structure_hook(cls), "_linkmsg_generated", False)):
-        _fast_hooks[cls] = None  # not a payload class, or one with a hook of its own
+        cache[key] = None  # not a payload class, or one with a hook of its own
         return None
-    _compiling.add(cls)
+    _compiling.add((cls, rows))
     try:
-        fn = _compile(cls)
+        fn = _compile(cls, rows, names)
     except Exception:  # noqa: BLE001 - unresolvable annotations and the like: use the converter
         fn = None
     finally:
-        _compiling.discard(cls)
-    _fast_hooks[cls] = fn
+        _compiling.discard((cls, rows))
+    cache[key] = fn
     return fn
 
 
-def _check(tp: Any, v: str, ns: dict[str, Any], n: str) -> list[str] | None:
+def _check(tp: Any, v: str, ns: dict[str, Any], n: str, rows: bool) -> list[str] | None:
     """Lines that check/convert the value in variable ``v`` of type ``tp``; None if unsupported."""
     if tp is Any:
         return []
@@ -231,36 +234,43 @@ def _check(tp: Any, v: str, ns: dict[str, Any], n: str) -> list[str] | None:
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
         if len(args) == 2 and type(None) in args:
-            inner = _check(next(a for a in args if a is not type(None)), v, ns, n)
+            inner = _check(next(a for a in args if a is not type(None)), v, ns, n, rows)
             if inner is None:
                 return None
             return [f"if {v} is not None:", *(f"    {line}" for line in inner)] if inner else []
     if attrs.has(tp):
-        sub = _fast(tp)
+        sub = _fast(tp, rows)
         if sub is not None:
             ns[f"s{n}"] = sub
             return [f"{v} = s{n}({v})"]
+        if rows:
+            return None  # a row holds rows of nested payload classes, never objects
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
         if attrs.has(item):
-            sub = _fast(item)
+            sub = _fast(item, rows)
             if sub is not None:
                 ns[f"s{n}"] = sub
                 return [f"if {v}.__class__ is not list: raise _R", f"{v} = [s{n}(e) for e in {v}]"]
+            if rows:
+                return None
     ns[f"h{n}"], ns[f"t{n}"] = converter.get_structure_hook(tp), tp
     return [f"{v} = h{n}({v}, t{n})"]
 
 
-def _compile(cls: type[Any]) -> Callable[[Any], Any] | None:
+def _compile(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = None) -> Callable[[Any], Any] | None:
     hints = typing.get_type_hints(cls)
     ns: dict[str, Any] = {"_R": _Reject, "_M": _MISSING, "cls": cls}
     body = ["if o.__class__ is not dict: raise _R", "get = o.get"]
     args = []
+    var = {}
     for i, a in enumerate(attrs.fields(cls)):
         if not a.init:
+            if rows:
+                return None  # a row is made of vendor values only
             continue
-        v = f"v{i}"
-        check = _check(hints.get(a.name, Any), v, ns, str(i))
+        v = var[a.name] = f"v{i}"
+        check = _check(hints.get(a.name, Any), v, ns, str(i), rows)
         if check is None:
             return None
         body.append(f"{v} = get({a.metadata.get(_KEY, a.name)!r}, _M)")
@@ -280,10 +290,133 @@ def _compile(cls: type[Any]) -> Callable[[Any], Any] | None:
             if check:
                 body += ["else:", *(f"    {line}" for line in check)]
         args.append(f"{a.alias}={v}" if a.kw_only else v)
-    body.append(f"return cls({', '.join(args)})")
+    if rows:
+        picked = [var[name] for name in names] if names is not None else list(var.values())
+        body.append(f"return ({', '.join(picked)},)")
+    else:
+        body.append(f"return cls({', '.join(args)})")
+    kind = "rows" if rows else "structure"
     source = "def fast(o):\n" + "".join(f"    {line}\n" for line in body)
-    exec(compile(source, f"<linkmsg fast structure {cls.__module__}.{cls.__qualname__}>", "exec"), ns)  # noqa: S102
+    exec(compile(source, f"<linkmsg fast {kind} {cls.__module__}.{cls.__qualname__}>", "exec"), ns)  # noqa: S102
     return ns["fast"]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- rows
+#
+# A mapping that turns each vendor item straight into a model object does not
+# need the payload object in between: a *row* is the tuple of an item's field
+# values, checked exactly as structure() checks them (nested payload classes
+# as nested rows, lists of them as lists of rows). The payload class stays the
+# one declaration of the vendor's shape; a row is what structure() would have
+# put in the object's fields.
+
+
+def as_row(obj: Any, names: Sequence[str] | None = None) -> tuple[Any, ...]:
+    """The row of a structured payload object: its fields ``names`` (default: all, in order)."""
+    if names is None:
+        names = [a.name for a in attrs.fields(obj.__class__) if a.init]
+    return tuple(_row_value(getattr(obj, name)) for name in names)
+
+
+def _row_value(value: Any) -> Any:
+    if attrs.has(value.__class__):
+        return as_row(value)
+    if value.__class__ is list:
+        return [_row_value(e) for e in value]
+    return value
+
+
+def _row_reader(cls: type[Any], names: tuple[str, ...] | None) -> Callable[[Any], tuple[Any, ...]]:
+    if names is not None:
+        known = {a.name for a in attrs.fields(cls)}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"{cls.__qualname__} has no field(s) {', '.join(unknown)}")
+    fn = _row_hooks.get((cls, names), _MISSING)
+    if fn is _MISSING:
+        fn = _fast(cls, True, names)
+    if fn is None:
+
+        def never(_: Any) -> tuple[Any, ...]:
+            raise _Reject
+
+        return never
+    return fn  # type: ignore[no-any-return]
+
+
+def structure_rows(
+    data: Any, cls: type[T], at: Sequence[str], names: Sequence[str] | None = None, *, provider: str
+) -> tuple[T, list[tuple[Any, ...]]]:
+    """Structure ``data`` as ``cls``, except the list of payload objects at ``at``: their rows.
+
+    ``at`` names the attributes leading to the list (``("data", "messages")``);
+    each item comes back as the tuple of its fields ``names`` (default: all, in
+    declaration order), and that list in the returned object is left empty.
+    Items are checked as :func:`structure` checks them; on anything it would
+    coerce or reject, the whole document goes through :func:`structure`, so the
+    values are the same and a :class:`~linkmsg.errors.ResponseShapeError` names
+    the same path.
+    """
+    names = tuple(names) if names is not None else None
+    plan = _plan(cls, tuple(at))
+    if plan is not None:
+        keys, item = plan
+        read = _row_reader(item, names)
+        try:
+            copies = [data]
+            for key in keys[:-1]:
+                inner = copies[-1].get(key) if copies[-1].__class__ is dict else None
+                if inner.__class__ is not dict:
+                    raise _Reject
+                copies.append(inner)
+            node = copies[-1]
+            items = node.get(keys[-1]) if node.__class__ is dict else None
+            if items.__class__ is not list:
+                raise _Reject
+            rows = [read(e) for e in items]
+            head: Any = []
+            for key, parent in zip(reversed(keys), reversed(copies), strict=True):
+                head = {**parent, key: head}
+            return structure(head, cls, provider=provider), rows
+        except Exception:  # noqa: BLE001, S110 - structure() below decides and says where
+            pass
+    result = structure(data, cls, provider=provider)
+    return _emptied(result, tuple(at), names)
+
+
+def _emptied(obj: Any, at: tuple[str, ...], names: tuple[str, ...] | None) -> tuple[Any, list[tuple[Any, ...]]]:
+    value = getattr(obj, at[0])
+    if len(at) == 1:
+        rows = [as_row(e, names) for e in value or ()]
+        return attrs.evolve(obj, **{at[0]: []}), rows
+    inner, rows = _emptied(value, at[1:], names)
+    return attrs.evolve(obj, **{at[0]: inner}), rows
+
+
+_plans: dict[tuple[type[Any], tuple[str, ...]], tuple[tuple[str, ...], type[Any]] | None] = {}
+
+
+def _plan(cls: type[Any], at: tuple[str, ...]) -> tuple[tuple[str, ...], type[Any]] | None:
+    """(vendor keys along ``at``, item class of the list there); None: structure() only."""
+    try:
+        return _plans[cls, at]
+    except KeyError:
+        pass
+    keys = []
+    tp: Any = cls
+    plan = None
+    for name in at:
+        if not attrs.has(tp):
+            raise TypeError(f"{tp!r} is not a payload class (at {name!r})")
+        a = attrs.fields_dict(tp)[name]
+        keys.append(str(a.metadata.get(_KEY, name)))
+        tp = typing.get_type_hints(tp)[name]
+    if typing.get_origin(tp) is list and attrs.has(typing.get_args(tp)[0]):
+        plan = (tuple(keys), typing.get_args(tp)[0])
+    else:
+        raise TypeError(f"{cls.__qualname__}.{'.'.join(at)} is not a list of payload objects")
+    _plans[cls, at] = plan
+    return plan
 
 
 def structure(data: Any, cls: type[T], *, provider: str, path: str = "") -> T:

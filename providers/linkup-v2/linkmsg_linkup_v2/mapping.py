@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import attrs
@@ -17,18 +17,20 @@ from linkmsg_linkup.common import message_kind, participant_from_person, profile
 
 from linkmsg.errors import InvalidIdentifier, ResponseShapeError
 from linkmsg.identity import parse_conversation_id, parse_message_id
-from linkmsg.model import Attachment, Conversation, Message, Participant, SendResult
-from linkmsg.payload import structure
+from linkmsg.model import Attachment, Conversation, Message, MessageKind, Participant, SendResult
+from linkmsg.payload import as_row, structure
 from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
-from linkmsg_linkup_v2.payloads import SendData, V2Attachment, V2Conversation, V2Message, V2Person
+from linkmsg_linkup_v2.payloads import SendData, V2Conversation, V2Message, V2Person
 
 __all__ = [
+    "HISTORY_FIELDS",
     "PROVIDER",
     "SALES_NAV_THREAD",
     "TimedMessage",
     "canonical_conversation_id",
     "conversation_from_inbox",
     "messages_from_history",
+    "messages_from_rows",
     "participant_from_v2_person",
     "send_result",
 ]
@@ -147,50 +149,88 @@ def _sender(
     )
 
 
-def _message_sender(message: V2Message, mailbox_urn: str | None, index: int) -> Participant:
-    sender = message.sender
+def _message_sender(sender: Any, info: tuple[Any, ...] | None, mailbox_urn: str | None, index: int) -> Participant:
+    """The sender of a message; ``info`` is the row of its ``sender_info`` (see HISTORY_FIELDS)."""
     if sender is None or isinstance(sender, str):
-        info = message.sender_info
         if info is None:
             return _sender(sender, None, None, None, None, None, mailbox_urn)
-        return _sender(
-            sender or info.name,
-            info.first_name,
-            info.last_name,
-            info.profile_url,
-            info.is_me,
-            info.recipient_urn,
-            mailbox_urn,
-        )
+        first_name, last_name, profile_url, is_me, recipient_urn, name = info
+        return _sender(sender or name, first_name, last_name, profile_url, is_me, recipient_urn, mailbox_urn)
     # Recruiter mode: the sender is a person object.
     person = structure(sender, V2Person, provider=PROVIDER, path=f"data.messages[{index}].sender")
     return participant_from_v2_person(person)
 
 
-def _attachments(items: Sequence[V2Attachment]) -> tuple[Attachment, ...]:
-    return tuple(Attachment(a.type or "other", a.url or a.download_url, a.name) for a in items)
+def _attachments(rows: Sequence[tuple[Any, ...]]) -> tuple[Attachment, ...]:
+    # V2Attachment rows: type, url, name, mime_type, byte_size, asset_urn, download_url
+    return tuple(Attachment(a[0] or "other", a[1] or a[6], a[2]) for a in rows)
+
+
+#: The fields of a history message read per message, in this order (rows, see linkmsg.payload.structure_rows).
+HISTORY_FIELDS: Final = (
+    "timestamp",
+    "time",
+    "entity_urn",
+    "text",
+    "sender",
+    "sender_info",
+    "message_type",
+    "subject",
+    "attachments",
+)
+_MS_FLOOR: Final = 100_000_000_000  # ints at or above are epoch ms (see linkmsg.timestamps)
+_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def messages_from_history(
     messages: Sequence[V2Message], raws: Sequence[Any], *, conversation_id: str, mailbox_urn: str | None
 ) -> list[TimedMessage]:
     """``data.messages`` as (epoch ms, Message) pairs, in the vendor's (newest first) order."""
+    rows = [as_row(message, HISTORY_FIELDS) for message in messages]
+    return messages_from_rows(rows, raws, conversation_id=conversation_id, mailbox_urn=mailbox_urn)
+
+
+def messages_from_rows(
+    rows: Sequence[tuple[Any, ...]], raws: Sequence[Any], *, conversation_id: str, mailbox_urn: str | None
+) -> list[TimedMessage]:
+    """:func:`messages_from_history` for message rows (:data:`HISTORY_FIELDS`), as
+    :func:`linkmsg.payload.structure_rows` reads them: no payload objects in between."""
+    if len(rows) != len(raws):
+        raise ValueError(f"{len(rows)} messages but {len(raws)} raw items")
     out: list[TimedMessage] = []
-    for index, (message, raw) in enumerate(zip(messages, raws, strict=True)):
-        value = message.timestamp if message.timestamp is not None else message.time
-        sent_at = _time(value, f"data.messages[{index}].timestamp")
-        sender = _message_sender(message, mailbox_urn, index)
+    # One Participant per distinct sender and one kind per message_type on the page.
+    senders: dict[tuple[Any, tuple[Any, ...] | None], Participant] = {}
+    kinds: dict[str | None, MessageKind] = {}
+    for index, (timestamp, time, entity_urn, text, sender, info, message_type, subject, attachments) in enumerate(rows):
+        value = timestamp if timestamp is not None else time
+        if type(value) is int and _MS_FLOOR <= value <= _MAX_MS:  # the documented form: epoch ms
+            sent_at = _EPOCH + timedelta(0, 0, 0, value)  # exact: int milliseconds
+        else:
+            sent_at = _time(value, f"data.messages[{index}].timestamp")
+        if sender is None or sender.__class__ is str:
+            person = senders.get((sender, info))
+            if person is None:
+                person = senders[sender, info] = _message_sender(sender, info, mailbox_urn, index)
+        else:
+            person = _message_sender(sender, info, mailbox_urn, index)
+        kind = kinds.get(message_type)
+        if kind is None:
+            kind = kinds[message_type] = message_kind(message_type)
+        # Message's fields in order: id, conversation_id, text, sent_at, sender, outgoing,
+        # kind, subject, attachments, reactions, raw (positional: this runs per message).
         item = Message(
-            id=message.entity_urn,
-            conversation_id=conversation_id,
-            text=message.text or "",
-            sent_at=sent_at,
-            sender=sender,
-            outgoing=sender.is_self,
-            kind=message_kind(message.message_type),
-            subject=message.subject,
-            attachments=_attachments(message.attachments) if message.attachments else (),
-            raw=raw,
+            entity_urn,
+            conversation_id,
+            text or "",
+            sent_at,
+            person,
+            person.is_self,
+            kind,
+            subject,
+            _attachments(attachments) if attachments else (),
+            (),
+            raws[index],
         )
         out.append((value if type(value) is int else to_epoch_ms(sent_at), item))
     return out

@@ -33,7 +33,7 @@ from linkmsg.errors import (
 from linkmsg.identity import parse_conversation_id, parse_profile
 from linkmsg.model import Capability, Conversation, Message, Participant, SendResult
 from linkmsg.paging import TimeAnchor
-from linkmsg.payload import structure
+from linkmsg.payload import structure, structure_rows
 from linkmsg.provider import (
     ConversationTarget,
     HTTPSettings,
@@ -49,11 +49,12 @@ from linkmsg.provider import (
     secret,
 )
 from linkmsg_linkup_v2.mapping import (
+    HISTORY_FIELDS,
     PROVIDER,
     SALES_NAV_THREAD,
     TimedMessage,
     conversation_from_inbox,
-    messages_from_history,
+    messages_from_rows,
     participant_from_v2_person,
     send_result,
 )
@@ -310,9 +311,11 @@ class LinkupV2Provider(Provider):
         self, params: dict[str, Any], conversation_id: str, mailbox: str | None
     ) -> Generator[Request, Response, tuple[HistoryResponse, list[TimedMessage]]]:
         response = yield self._call("get_conversation", params)
-        parsed = structure(response.data, HistoryResponse, provider=self.name)
-        raws = response.data["data"]["messages"]  # validated by structure() above
-        timed = messages_from_history(parsed.data.messages, raws, conversation_id=conversation_id, mailbox_urn=mailbox)
+        # Messages as rows, mapped in one pass; parsed.data.messages is left empty.
+        at = ("data", "messages")
+        parsed, rows = structure_rows(response.data, HistoryResponse, at, HISTORY_FIELDS, provider=self.name)
+        raws = response.data["data"]["messages"]  # validated by structure_rows() above
+        timed = messages_from_rows(rows, raws, conversation_id=conversation_id, mailbox_urn=mailbox)
         return parsed, timed
 
     def list_messages(

@@ -16,13 +16,12 @@ import attrs
 
 from linkmsg.errors import InvalidIdentifier, ResponseShapeError
 from linkmsg.identity import ConversationRef, message_urn, parse_conversation_id
-from linkmsg.model import Conversation, Message, Participant, SendResult
-from linkmsg.payload import structure
+from linkmsg.model import Conversation, Message, MessageKind, Participant, SendResult
+from linkmsg.payload import structure, structure_rows
 from linkmsg.timestamps import parse_optional_timestamp, parse_timestamp, to_epoch_ms
 from linkmsg_linkup.common import (
     LinkupConversation,
     LinkupPerson,
-    LinkupSenderInfo,
     message_kind,
     participant_from_person,
     profile_ids,
@@ -50,6 +49,8 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: emulator renders for group threads; the docs only show ``normal``).
 _PLAIN_TYPES: Final = frozenset({"normal", "group"})
 _NO_SENDER: Final = Participant()
+#: The fields of a history message read per message, in this order (rows, see linkmsg.payload.structure_rows).
+HISTORY_FIELDS: Final = ("timestamp", "entity_urn", "text", "sender", "sender_info", "message_type")
 
 
 @attrs.frozen(slots=True)
@@ -233,19 +234,21 @@ def read_inbox(data: Any, *, category: str | None) -> InboxPage:
 # ---------------------------------------------------------------- history
 
 
-def _sender(name: str | None, info: LinkupSenderInfo | None, hints: SenderHints) -> Participant:
+def _sender(name: str | None, info: tuple[Any, ...] | None, hints: SenderHints) -> Participant:
+    """The sender of a message: ``info`` is the row of its ``sender_info`` (see HISTORY_FIELDS)."""
     if info is None:
         return Participant(name=name, is_self=hints.is_owner(name))
-    urn, public_id = profile_ids(info.profile_url)
+    first_name, last_name, profile_url, is_me = info[:4]
+    urn, public_id = profile_ids(profile_url)
     return Participant(
         id=urn or public_id,
         urn=urn,
         public_id=public_id,
         name=name,
-        first_name=info.first_name,
-        last_name=info.last_name,
-        profile_url=info.profile_url,
-        is_self=info.is_me if info.is_me is not None else hints.is_owner(name),
+        first_name=first_name,
+        last_name=last_name,
+        profile_url=profile_url,
+        is_self=is_me if is_me is not None else hints.is_owner(name),
     )
 
 
@@ -264,31 +267,46 @@ def read_history(data: Any, *, conversation_id: str | None, hints: SenderHints) 
     ``conversation_id`` is the Conversation.id asked for, used when the answer
     does not repeat it.
     """
-    payload = structure(data, HistoryResponse, provider=PROVIDER)
+    payload, rows = structure_rows(data, HistoryResponse, ("data", "messages"), HISTORY_FIELDS, provider=PROVIDER)
     history = payload.data
     mailbox = None
     if history.conversation_id:
         conversation_id, _, mailbox = _conversation_key(history.conversation_id)
     raws = _raw_items(data, "messages")
-    senders: dict[tuple[str | None, LinkupSenderInfo | None], Participant] = {}
+    n_raws = len(raws)
+    # One Participant per distinct sender and one kind per message_type on the page.
+    senders: dict[tuple[str | None, tuple[Any, ...] | None], Participant] = {}
+    kinds: dict[str | None, MessageKind] = {}
     messages = []
     stamps = []
-    for index, entry in enumerate(history.messages):
-        sent_at, ms = _when(entry.timestamp, "data.messages[{}].timestamp", index)
-        key = (entry.sender, entry.sender_info)
-        sender = senders.get(key)
+    for index, (timestamp, entity_urn, text, name, info, message_type) in enumerate(rows):
+        if type(timestamp) is int and _MS_FLOOR <= timestamp <= _MAX_MS:  # the documented form: epoch ms
+            sent_at, ms = _EPOCH + timedelta(0, 0, 0, timestamp), timestamp  # exact: int milliseconds
+        else:
+            sent_at, ms = _when(timestamp, "data.messages[{}].timestamp", index)
+        sender = senders.get((name, info))
         if sender is None:
-            sender = senders[key] = _sender(entry.sender, entry.sender_info, hints)
+            sender = senders[name, info] = _sender(name, info, hints)
+        kind = kinds.get(message_type)
+        if kind is None:
+            kind = kinds[message_type] = message_kind(message_type)
+        if mailbox is not None and not entity_urn.startswith(_MSG_URN):
+            entity_urn = _message_id(entity_urn, mailbox)
+        # Message's fields in order: id, conversation_id, text, sent_at, sender, outgoing,
+        # kind, subject, attachments, reactions, raw (positional: this runs per message).
         messages.append(
             Message(
-                id=_message_id(entry.entity_urn, mailbox),
-                conversation_id=conversation_id,
-                text=entry.text or "",
-                sent_at=sent_at,
-                sender=sender,
-                outgoing=sender.is_self,
-                kind=message_kind(entry.message_type),
-                raw=raws[index] if index < len(raws) else None,
+                entity_urn,
+                conversation_id,
+                text or "",
+                sent_at,
+                sender,
+                sender.is_self,
+                kind,
+                None,
+                (),
+                (),
+                raws[index] if index < n_raws else None,
             )
         )
         stamps.append(ms)
