@@ -404,8 +404,8 @@ class FakeVendorServer:
         if answer is None:
             self._drop(handler)
             return
+        record.status = answer.status  # before the write: a client may read the record as soon as it has the answer
         self._write(handler, answer, fault)
-        record.status = answer.status
 
     def _read_body(self, handler: _Handler) -> bytes:
         length = handler.headers.get("content-length")
