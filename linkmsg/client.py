@@ -13,6 +13,7 @@ import functools
 import os
 import ssl
 import threading
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -21,6 +22,7 @@ import attrs
 import httpx
 
 from linkmsg import cursor as _cursor
+from linkmsg.asynchttp import AsyncHTTPTransport
 from linkmsg.config import ResolvedConfig, build_settings, resolve
 from linkmsg.errors import (
     InvalidArgument,
@@ -77,7 +79,7 @@ class _SyncPool:
     def get(self) -> httpx.Client:
         with self._lock:
             if self.http is None:
-                self.http = httpx.Client(follow_redirects=True, transport=self._transport, verify=_ssl_context())
+                self.http = httpx.Client(transport=self._transport, verify=_ssl_context())
             return self.http
 
     def close(self) -> None:
@@ -94,14 +96,16 @@ class _AsyncPool:
         self._transport = transport
         self.http: httpx.AsyncClient | None = None
         self.semaphore: asyncio.Semaphore | None = None
+        # linkmsg's own lean transport is called directly, past httpx's client layer,
+        # unless proxies from the environment would have to be honoured.
+        lean = isinstance(transport, AsyncHTTPTransport) and not urllib.request.getproxies()
+        self.direct: httpx.AsyncBaseTransport | None = transport if lean else None
 
     def get(self, settings: HTTPSettings) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         if self.http is None or self.semaphore is None:
             size = settings.max_concurrency
             limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            self.http = httpx.AsyncClient(
-                follow_redirects=True, transport=self._transport, limits=limits, verify=_ssl_context()
-            )
+            self.http = httpx.AsyncClient(transport=self._transport, limits=limits, verify=_ssl_context())
             self.semaphore = asyncio.Semaphore(size)
         return self.http, self.semaphore
 
@@ -734,7 +738,7 @@ class AsyncClient(_ClientCore):
         settings = self._http_settings()
         http, semaphore = self._pool.get(settings)
         if self._transport is None or self._transport.client is not http:
-            self._transport = AsyncTransport(self.provider, settings, http, semaphore)
+            self._transport = AsyncTransport(self.provider, settings, http, semaphore, self._pool.direct)
         return self._transport
 
     async def aclose(self) -> None:

@@ -476,6 +476,22 @@ _UNUSABLE: tuple[type[Exception], ...] = (
 _MAX_TEXT = 2000
 
 
+@attrs.frozen(slots=True)
+class _Target:
+    """What one attempt (or one redirect hop of it) asks for."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    params: dict[str, Any] | None
+    content: bytes | None
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
+_PORTS = {"http": 80, "https": 443}
+
+
 @attrs.define
 class _Retry:
     wait: float
@@ -549,6 +565,9 @@ class RetryLoop:
         started = self.clock()
         attempted_at = datetime.fromtimestamp(self.wall(), UTC)
         url, headers, params, content = self.prepare(request)
+        first = _Target(request.method, url, headers, params, content)
+        target = first
+        hops = 0
         attempt = 0
         last: _Retry | None = None
         limiter = self.limiter
@@ -563,15 +582,26 @@ class RetryLoop:
                 if wait > 0:
                     logger.debug("%s waits %.2fs for its client-side rate limit", self.provider.name, wait)
                     yield Wait(wait, "client-side rate limit")
-            attempt += 1
+            if target is first:  # a redirect's hop belongs to the attempt that was redirected
+                attempt += 1
             remaining = settings.deadline - (self.clock() - started)
             if remaining <= 0 and last is not None:
                 raise self._gave_up(last.error, attempt - 1, self.clock() - started)
             timeout = self.timeout(remaining)
             clipped = remaining < settings.timeout
-            outcome = yield Attempt(request.method, url, headers, params, content, timeout, attempt)
+            outcome = yield Attempt(
+                target.method, target.url, target.headers, target.params, target.content, timeout, attempt
+            )
             if limiter is not None:
                 limiter.settle(reserved, limiter.clock())
+            if isinstance(outcome, httpx.Response) and outcome.status_code in _REDIRECTS:
+                location = outcome.headers.get("location")
+                if location is not None:
+                    hops += 1
+                    target = self._redirect(target, outcome.status_code, location, hops)
+                    continue
+            target = first
+            hops = 0
             if isinstance(outcome, httpx.Response):
                 result = self._on_response(request, outcome, attempt, attempted_at)
             elif isinstance(outcome, BaseException):
@@ -597,6 +627,44 @@ class RetryLoop:
                 result.wait,
             )
             yield Wait(result.wait, result.reason)
+
+    def _redirect(self, target: _Target, status: int, location: str, hops: int) -> _Target:
+        """Where a 3xx sends the request: same origin only, so credentials never travel.
+
+        A vendor API that moves a path (ConnectSafely's 307 from
+        ``recent-messages`` to ``conversations``) is followed as browsers and
+        httpx do: 307/308 repeat the method and body, 303 (and 301/302 after a
+        POST) become a GET without a body. Another host could be handed the
+        API key in a header and the ``login_token`` in the body, so it is
+        refused rather than followed.
+        """
+        name = self.provider.name
+        if hops > _MAX_REDIRECTS:
+            raise TransportError(f"{name}: the vendor redirected more than {_MAX_REDIRECTS} times; check base_url")
+        try:
+            origin = httpx.URL(target.url)
+            if target.params:
+                origin = origin.copy_merge_params(target.params)
+            url = origin.join(location)
+        except (httpx.InvalidURL, ValueError, TypeError):
+            raise TransportError(f"{name}: the vendor redirected to an unusable location") from None
+        same_host = (url.host, url.port or _PORTS.get(url.scheme)) == (
+            origin.host,
+            origin.port or _PORTS.get(origin.scheme),
+        )
+        upgrade = origin.scheme == "http" and url.scheme == "https"
+        if url.scheme not in _PORTS or not same_host or not (url.scheme == origin.scheme or upgrade):
+            where = self.redactor.text(f"{url.scheme}://{url.host}")
+            raise TransportError(
+                f"{name}: the vendor redirected to another origin ({where}); linkmsg does not send your "
+                "credentials there. If the vendor moved, set base_url to its new address"
+            )
+        method, headers, content = target.method, target.headers, target.content
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, content = "GET", None
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        logger.debug("%s: HTTP %d redirects to %s", name, status, self.redactor.text(url.raw_path.decode("ascii")))
+        return _Target(method, str(url), headers, None, content)
 
     # -- judging one outcome -------------------------------------------------------
 
@@ -655,6 +723,12 @@ class RetryLoop:
     ) -> Response | _Retry:
         response, not_json = self._decode(http)
         error = self._error_for(response)
+        if error is None and 300 <= http.status_code < 400:
+            error = ResponseShapeError(
+                f"{self.provider.name} answered HTTP {http.status_code}, a redirect without a Location to follow",
+                provider=self.provider.name,
+                status=http.status_code,
+            )
         if error is None and not_json:
             kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "a body that is not JSON"
             error = ResponseShapeError(
@@ -806,6 +880,7 @@ class SyncTransport(_Base):
                 headers=step.headers,
                 content=step.content,
                 timeout=step.timeout,
+                follow_redirects=False,  # the loop follows them (same origin only)
             )
         except Exception as exc:  # noqa: BLE001 - the loop judges every failure (and raises outside this block)
             return exc
@@ -843,13 +918,19 @@ class AsyncTransport(_Base):
         settings: HTTPSettings,
         client: httpx.AsyncClient,
         semaphore: asyncio.Semaphore | None = None,
+        direct: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(provider, settings)
         self.client = client
         self.semaphore = semaphore or asyncio.Semaphore(settings.max_concurrency)
+        self.direct = direct
+        self._client_headers = dict(client.headers.items())
 
     async def _perform(self, step: Attempt) -> httpx.Response | Exception:
+        direct = self.direct
         try:
+            if direct is not None:
+                return await self._perform_direct(direct, step)
             return await self.client.request(
                 step.method,
                 step.url,
@@ -857,9 +938,29 @@ class AsyncTransport(_Base):
                 headers=step.headers,
                 content=step.content,
                 timeout=step.timeout,
+                follow_redirects=False,  # the loop follows them (same origin only)
             )
         except Exception as exc:  # noqa: BLE001 - the loop judges every failure (and raises outside this block)
             return exc
+
+    async def _perform_direct(self, transport: httpx.AsyncBaseTransport, step: Attempt) -> httpx.Response:
+        # The client layer adds nothing linkmsg uses here (redirects are the loop's, there is
+        # no cookie to keep): one Request, straight to the transport, about 70 µs less a call.
+        request = httpx.Request(
+            step.method,
+            step.url,
+            params=step.params,
+            headers={**self._client_headers, **step.headers},
+            content=step.content,
+            extensions={"timeout": step.timeout.as_dict()},
+        )
+        response = await transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def send(self, request: Request) -> Response:
         loop = self.loop().run(request)

@@ -13,6 +13,7 @@ import pytest
 
 from linkmsg.errors import (
     AuthenticationError,
+    LinkmsgError,
     NotFoundError,
     ProviderError,
     RateLimitError,
@@ -482,3 +483,61 @@ def test_wall_clock_dates_use_the_injected_clock() -> None:
     when = datetime.fromtimestamp(NOW + 100, UTC) + timedelta(seconds=3)
     steps, _ = drive(loop, clock, READ, [status(429, {"retry-after": email.utils.format_datetime(when)}), ok()])
     assert waits(steps) == [pytest.approx(3, abs=1)]
+
+
+# ---------------------------------------------------------------- redirects
+
+
+def moved(code: int, location: str) -> httpx.Response:
+    return httpx.Response(code, headers={"location": location})
+
+
+def test_a_same_origin_307_repeats_the_method_body_and_credentials() -> None:
+    loop, clock = make_loop()
+    steps, response = drive(loop, clock, SEND, [moved(307, "/v2/messages?x=1"), ok()])
+    first, second = attempts(steps)
+    assert response.status == 200 and not waits(steps)
+    assert (second.method, second.content, second.headers) == (first.method, first.content, first.headers)
+    assert second.url.endswith("/v2/messages?x=1") and second.number == first.number == 1
+
+
+def test_a_relative_redirect_keeps_the_query_it_came_with_only_if_it_says_so() -> None:
+    loop, clock = make_loop()
+    steps, _ = drive(loop, clock, READ, [moved(307, "conversations"), ok()])
+    first, second = attempts(steps)
+    assert first.params == {"limit": 3} and second.params is None
+    assert httpx.URL(second.url).path.endswith("/conversations") and "limit" not in second.url
+
+
+@pytest.mark.parametrize(("code", "method"), [(303, "GET"), (302, "GET"), (301, "GET"), (308, "POST")])
+def test_303_and_a_posted_301_or_302_become_a_get_without_a_body(code: int, method: str) -> None:
+    loop, clock = make_loop()
+    steps, _ = drive(loop, clock, SEND, [moved(code, "/elsewhere"), ok()])
+    second = attempts(steps)[1]
+    assert second.method == method
+    assert (second.content is None) == (method == "GET")
+    assert ("content-type" in second.headers) == (method == "POST")
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://evil.example/steal", "//evil.example/x", "http://127.0.0.1:9/x", "ftp://api.example.test/x"],
+)
+def test_a_redirect_to_another_origin_is_refused_before_anything_is_sent(location: str) -> None:
+    loop, clock = make_loop()
+    steps, error = failing(loop, clock, SEND, [moved(307, location)])
+    assert isinstance(error, TransportError) and "another origin" in str(error)
+    assert len(attempts(steps)) == 1
+    assert API_KEY not in str(error) and LOGIN_TOKEN not in str(error)
+
+
+def test_a_redirect_loop_stops() -> None:
+    loop, clock = make_loop()
+    _, error = failing(loop, clock, READ, [moved(302, "/again")] * 20)
+    assert isinstance(error, TransportError) and "redirected more than" in str(error)
+
+
+def test_a_3xx_without_location_is_an_answer_not_a_redirect() -> None:
+    loop, clock = make_loop(max_retries=0)
+    steps, error = failing(loop, clock, READ, [httpx.Response(302, json={"error": "x"})])
+    assert len(attempts(steps)) == 1 and isinstance(error, LinkmsgError)
