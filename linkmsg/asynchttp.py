@@ -14,12 +14,16 @@ and httpx, so the default install stays as it is::
                                    http_transport=AsyncHTTPTransport()) as client:
         ...
 
+``AsyncClient`` calls this transport directly rather than through
+``httpx.AsyncClient`` (redirects are followed by linkmsg's retry loop; there
+is no cookie jar), unless environment proxies apply, which it does not speak.
+
 Behaviour matches httpx's own transport where linkmsg depends on it: the same
 exception classes (``ConnectError``, ``ConnectTimeout``, ``ReadTimeout``,
 ``WriteTimeout``, ``PoolTimeout``, ``ReadError``, ``WriteError``,
 ``RemoteProtocolError``, ``UnsupportedProtocol``) for the same failures, the
 connect/read/write/pool timeouts from ``request.extensions["timeout"]``, and
-ordinary :class:`httpx.Response` objects, so redirects, content decoding,
+ordinary :class:`httpx.Response` objects, so content decoding, redirects,
 retries, error mapping and redaction happen above it exactly as before
 (``tests/test_asynchttp.py`` checks this side by side with httpx's transport).
 
