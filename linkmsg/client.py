@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import operator
 import os
 import ssl
 import threading
@@ -144,20 +145,17 @@ class Pager(Generic[T]):
         self.seen_cursors: set[str] = set()
         self.empty_pages = 0
         self._fresh_in_last_page = 0
-        self._recent: collections.deque[tuple[Any, str]] = collections.deque()
+        # The remembered (windowed) ids, oldest first, one chunk per page: [orders, ids, start],
+        # where entries before ``start`` are already forgotten. Whole pages are added and
+        # forgotten with a few C-level calls instead of a Python step per message.
+        self._chunks: collections.deque[list[Any]] = collections.deque()
+        self._held = 0  # how many ids the chunks remember
         self._recent_cursors: collections.deque[str] = collections.deque()
         self._forgotten_min: Any = None  # the smallest order key among forgotten ids
 
     def accept(self, page: Page[T]) -> list[T]:
-        if self.order_key is None:
-            fresh = []
-            for item in page.items:
-                key = self.id_of(item)
-                if key not in self.seen_ids:
-                    self.seen_ids.add(key)
-                    fresh.append(item)
-        else:
-            fresh = self._accept_windowed(page.items, self.order_key)
+        items, order_key = page.items, self.order_key
+        fresh = self._accept_all(items) if order_key is None else self._accept_windowed(items, order_key)
         self._fresh_in_last_page = len(fresh)
         return fresh
 
@@ -169,31 +167,85 @@ class Pager(Generic[T]):
         """
         nxt = page.next_cursor
         if nxt is not None:
-            if nxt in self.seen_cursors:
-                raise PaginationError(
-                    f"{self.provider} returned a cursor it had already returned; stopping instead of looping forever",
-                    provider=self.provider,
-                )
-            self.seen_cursors.add(nxt)
-            if self.order_key is not None:
-                # A loop longer than this many pages repeats forgotten items: caught below.
-                self._recent_cursors.append(nxt)
-                if len(self._recent_cursors) > self.window // 10:
-                    self.seen_cursors.discard(self._recent_cursors.popleft())
-            self.empty_pages = 0 if self._fresh_in_last_page else self.empty_pages + 1
-            if self.empty_pages >= _MAX_EMPTY_PAGES:
-                raise PaginationError(
-                    f"{self.provider} returned {_MAX_EMPTY_PAGES} pages in a row with nothing new; "
-                    "its cursor does not advance",
-                    provider=self.provider,
-                )
+            self._advance(nxt)
         return nxt
 
-    def _accept_windowed(self, items: Sequence[T], order_key: Callable[[T], Any]) -> list[T]:
-        seen, recent, id_of = self.seen_ids, self._recent, self.id_of
+    def _advance(self, key: str) -> None:
+        """Loop detection for a next page at ``key``: the cursor, or anything equal exactly when it is."""
+        if key in self.seen_cursors:
+            raise PaginationError(
+                f"{self.provider} returned a cursor it had already returned; stopping instead of looping forever",
+                provider=self.provider,
+            )
+        self.seen_cursors.add(key)
+        if self.order_key is not None:
+            # A loop longer than this many pages repeats forgotten items: caught below.
+            self._recent_cursors.append(key)
+            if len(self._recent_cursors) > self.window // 10:
+                self.seen_cursors.discard(self._recent_cursors.popleft())
+        self.empty_pages = 0 if self._fresh_in_last_page else self.empty_pages + 1
+        if self.empty_pages >= _MAX_EMPTY_PAGES:
+            raise PaginationError(
+                f"{self.provider} returned {_MAX_EMPTY_PAGES} pages in a row with nothing new; "
+                "its cursor does not advance",
+                provider=self.provider,
+            )
+
+    def _ids(self, items: Sequence[T]) -> list[str]:
+        if self.id_of is _message_id:
+            ids: list[Any] = list(map(_get_id, items))
+            if None not in ids:
+                return ids
+        return list(map(self.id_of, items))
+
+    def _accept_all(self, items: Sequence[T]) -> list[T]:
+        seen = self.seen_ids
+        ids = self._ids(items)
+        new = set(ids)
+        if len(new) == len(ids) and seen.isdisjoint(new):  # the usual page: all new, no repeats
+            seen |= new
+            return list(items)
         fresh = []
-        for item in items:
-            ident = id_of(item)
+        for item, key in zip(items, ids, strict=True):
+            if key not in seen:
+                seen.add(key)
+                fresh.append(item)
+        return fresh
+
+    def _accept_windowed(self, items: Sequence[T], order_key: Callable[[T], Any]) -> list[T]:
+        if not items:
+            return []
+        seen, ids = self.seen_ids, self._ids(items)
+        new = set(ids)
+        if len(new) == len(ids) and seen.isdisjoint(new):
+            # All new: take the page at once if no item could repeat a forgotten one, even
+            # counting those this page makes the window forget (the per-item rule, page-wide).
+            orders = list(map(_get_sent_at, items)) if order_key is _message_order else list(map(order_key, items))
+            overflow = self._held + len(ids) - self.window
+            if overflow <= self._held:
+                bound = self._forgotten_min
+                if overflow > 0:
+                    dropped = self._peek_min(overflow)
+                    if bound is None or dropped < bound:
+                        bound = dropped
+                if bound is None or max(orders) < bound:
+                    if overflow > 0:
+                        self._forget(overflow)
+                        self._forgotten_min = bound
+                    seen |= new
+                    self._chunks.append([orders, ids, 0])
+                    self._held += len(ids)
+                    return list(items)
+        return self._accept_each(items, ids, order_key)
+
+    def _accept_each(self, items: Sequence[T], ids: list[str], order_key: Callable[[T], Any]) -> list[T]:
+        """The per-item rule, for pages with repeats (or that may repeat a forgotten item)."""
+        seen = self.seen_ids
+        orders: list[Any] = []
+        kept: list[str] = []
+        self._chunks.append([orders, kept, 0])
+        fresh = []
+        for item, ident in zip(items, ids, strict=True):
             if ident in seen:
                 continue
             order = order_key(item)
@@ -206,14 +258,46 @@ class Pager(Generic[T]):
                     provider=self.provider,
                 )
             seen.add(ident)
-            recent.append((order, ident))
+            orders.append(order)
+            kept.append(ident)
+            self._held += 1
             fresh.append(item)
-            if len(recent) > self.window:
-                old_order, old_ident = recent.popleft()
-                seen.discard(old_ident)
+            if self._held > self.window:
+                old_order = self._peek_min(1)
+                self._forget(1)
                 if forgotten is None or old_order < forgotten:
                     self._forgotten_min = old_order
         return fresh
+
+    def _peek_min(self, count: int) -> Any:
+        """The smallest order key among the ``count`` oldest remembered ids."""
+        low: Any = None
+        for orders, ids, start in self._chunks:
+            take = min(count, len(ids) - start)
+            if take > 0:
+                part = min(orders[start : start + take])
+                if low is None or part < low:
+                    low = part
+                count -= take
+                if not count:
+                    break
+        return low
+
+    def _forget(self, count: int) -> None:
+        """Forget the ``count`` oldest remembered ids."""
+        chunks, seen = self._chunks, self.seen_ids
+        self._held -= count
+        while count:
+            chunk = chunks[0]
+            _, ids, start = chunk
+            take = min(count, len(ids) - start)
+            if take == len(ids) - start and len(chunks) > 1:
+                seen.difference_update(ids[start:] if start else ids)
+                chunks.popleft()
+            else:
+                seen.difference_update(ids[start : start + take])
+                chunk[2] = start + take
+            count -= take
 
 
 def _message_id(message: Message) -> str:
@@ -225,6 +309,10 @@ def _message_id(message: Message) -> str:
 
 def _message_order(message: Message) -> datetime:
     return message.sent_at
+
+
+_get_id = operator.attrgetter("id")
+_get_sent_at = operator.attrgetter("sent_at")
 
 
 def _matches_keywords(conversation: Conversation, keywords: str) -> bool:
