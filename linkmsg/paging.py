@@ -34,8 +34,14 @@ class TimeAnchor:
 
     def filter(self, items: Sequence[T], ms_of: Callable[[T], int], id_of: Callable[[T], str]) -> list[T]:
         """Items strictly older than the boundary, plus boundary items not yet returned."""
+        bound, seen = self.ms, self.seen
+        stamps = list(map(ms_of, items))  # each item's ms read once
+        if not stamps or max(stamps) < bound:  # the usual page: all older than the boundary
+            return list(items)
         return [
-            item for item in items if ms_of(item) < self.ms or (ms_of(item) == self.ms and id_of(item) not in self.seen)
+            item
+            for item, ms in zip(items, stamps, strict=True)
+            if ms < bound or (ms == bound and id_of(item) not in seen)
         ]
 
     @classmethod
@@ -49,8 +55,12 @@ class TimeAnchor:
         """The anchor for the page after ``items`` (None when ``items`` is empty)."""
         if not items:
             return None
-        oldest = min(ms_of(item) for item in items)
-        seen = {id_of(item) for item in items if ms_of(item) == oldest}
+        stamps = list(map(ms_of, items))  # each item's ms read once
+        oldest = min(stamps)
+        if stamps.count(oldest) == 1:  # the usual page: one message at the boundary
+            seen = {id_of(items[stamps.index(oldest)])}
+        else:
+            seen = {id_of(item) for item, ms in zip(items, stamps, strict=True) if ms == oldest}
         if previous is not None and previous.ms == oldest:
             seen |= previous.seen
         return cls(oldest, frozenset(seen))
