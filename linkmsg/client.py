@@ -436,6 +436,7 @@ class _ClientCore:
         cursor: str | None,
         options: Mapping[str, Any],
         default_limit: int | None = None,
+        position: Any = None,
     ) -> tuple[
         Operation[VendorPage[Conversation]],
         Callable[[VendorPage[Conversation]], Page[Conversation]],
@@ -457,7 +458,8 @@ class _ClientCore:
                 f"it takes: {', '.join(sorted(self.provider.conversation_options)) or 'none'}"
             )
         filters = {"unread": unread, "keywords": keywords, **options}
-        position = self._decode(cursor, "conversations", filters)
+        if cursor is not None:
+            position = self._decode(cursor, "conversations", filters)
         emulate = bool(keywords) and Capability.FILTER_KEYWORDS in self.provider.emulated
         op = self.provider.list_conversations(
             limit=self._limit(limit, default_limit),
@@ -473,12 +475,18 @@ class _ClientCore:
         return op, lambda vendor: self._page(vendor, vendor.items, "conversations", filters), keep
 
     def _messages_call(
-        self, conversation: Conversation | str, limit: int | None, cursor: str | None, default_limit: int | None = None
+        self,
+        conversation: Conversation | str,
+        limit: int | None,
+        cursor: str | None,
+        default_limit: int | None = None,
+        position: Any = None,
     ) -> tuple[Operation[VendorPage[Message]], Callable[[VendorPage[Message]], Page[Message]]]:
         self._require(Capability.READ_HISTORY)
         target = self._target(conversation)
         filters = {"conversation": target.ref.thread_id}
-        position = self._decode(cursor, "messages", filters)
+        if cursor is not None:
+            position = self._decode(cursor, "messages", filters)
         op = self.provider.list_messages(target, limit=self._limit(limit, default_limit), position=position)
         return op, lambda vendor: self._page(vendor, vendor.items, "messages", filters)
 
@@ -539,6 +547,18 @@ class _ClientCore:
         if vendor.credits_used:
             self.credits_used += vendor.credits_used
         return Page(tuple(items), nxt, nxt is not None, vendor.total, vendor.credits_used)
+
+    def _walk(self, vendor: VendorPage[T]) -> tuple[Page[T], str | None]:
+        """For an iterator: the page, and the key of the next position (None at the end).
+
+        The iterator shows no cursor, so it follows the position's key
+        (:func:`linkmsg.cursor.position_key`: equal exactly when the cursors
+        would be) instead of encoding and decoding a cursor per page.
+        """
+        key = None if vendor.next_position is None else _cursor.position_key(vendor.next_position)
+        if vendor.credits_used:
+            self.credits_used += vendor.credits_used
+        return Page(tuple(vendor.items), None, key is not None, vendor.total, vendor.credits_used), key
 
     def _sent(self, result: SendResult) -> SendResult:
         if result.credits_used:
@@ -699,16 +719,17 @@ class Client(_ClientCore):
     ) -> Iterator[Conversation]:
         """Every conversation, following cursors; each yielded once."""
         pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
-        cursor = None
+        position = None
         while True:
-            op, finish, keep = self._conversations_call(
-                page_size, unread, keywords, cursor, options, self.provider.max_page_size
+            op, _, keep = self._conversations_call(
+                page_size, unread, keywords, None, options, self.provider.max_page_size, position
             )
-            page = finish(self._run(op))
+            page, key = self._walk(self._run(op))
             yield from filter(keep, pager.accept(page))
-            cursor = pager.advance(page)
-            if cursor is None:
+            if key is None:
                 return
+            pager._advance(key)
+            position = _cursor.position_from_key(key)
 
     def list_messages(
         self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
@@ -720,14 +741,15 @@ class Client(_ClientCore):
     def iter_messages(self, conversation: Conversation | str, *, page_size: int | None = None) -> Iterator[Message]:
         """A conversation's whole history, newest first; each message once."""
         pager: Pager[Message] = Pager(self.provider.name, _message_id, _message_order)
-        cursor = None
+        position = None
         while True:
-            op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
-            page = finish(self._run(op))
+            op, _ = self._messages_call(conversation, page_size, None, self.provider.max_page_size, position)
+            page, key = self._walk(self._run(op))
             yield from pager.accept(page)
-            cursor = pager.advance(page)
-            if cursor is None:
+            if key is None:
                 return
+            pager._advance(key)
+            position = _cursor.position_from_key(key)
 
     def send_message(
         self,
@@ -872,17 +894,18 @@ class AsyncClient(_ClientCore):
         self, unread: bool | None = None, keywords: str | None = None, *, page_size: int | None = None, **options: Any
     ) -> AsyncIterator[Conversation]:
         pager: Pager[Conversation] = Pager(self.provider.name, lambda c: c.id)
-        cursor = None
+        position = None
         while True:
-            op, finish, keep = self._conversations_call(
-                page_size, unread, keywords, cursor, options, self.provider.max_page_size
+            op, _, keep = self._conversations_call(
+                page_size, unread, keywords, None, options, self.provider.max_page_size, position
             )
-            page = finish(await self._run(op))
+            page, key = self._walk(await self._run(op))
             for item in filter(keep, pager.accept(page)):
                 yield item
-            cursor = pager.advance(page)
-            if cursor is None:
+            if key is None:
                 return
+            pager._advance(key)
+            position = _cursor.position_from_key(key)
 
     async def list_messages(
         self, conversation: Conversation | str, limit: int | None = None, cursor: str | None = None
@@ -894,15 +917,16 @@ class AsyncClient(_ClientCore):
         self, conversation: Conversation | str, *, page_size: int | None = None
     ) -> AsyncIterator[Message]:
         pager: Pager[Message] = Pager(self.provider.name, _message_id, _message_order)
-        cursor = None
+        position = None
         while True:
-            op, finish = self._messages_call(conversation, page_size, cursor, self.provider.max_page_size)
-            page = finish(await self._run(op))
+            op, _ = self._messages_call(conversation, page_size, None, self.provider.max_page_size, position)
+            page, key = self._walk(await self._run(op))
             for item in pager.accept(page):
                 yield item
-            cursor = pager.advance(page)
-            if cursor is None:
+            if key is None:
                 return
+            pager._advance(key)
+            position = _cursor.position_from_key(key)
 
     async def send_message(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sys
@@ -9,8 +10,11 @@ import zlib
 from typing import ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import linkmsg
+from linkmsg import cursor as _cursor
 from linkmsg.errors import InvalidCursor, LinkmsgError
 from linkmsg.memory import MemoryProvider
 from tests.fakes import isolate, run, use_providers
@@ -229,3 +233,41 @@ def test_error_messages_say_what_to_do(client: linkmsg.Client, token: str) -> No
         client.list_conversations(cursor="page-2")
     with pytest.raises(InvalidCursor, match="same conversation and filters"):
         client.list_conversations(cursor=token, unread=True)
+
+
+# ------------------------------------------------------------------ iterators follow position keys
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_json, b=_json)
+def test_a_position_key_is_equal_exactly_when_the_cursor_is(a: object, b: object) -> None:
+    filters = {"conversation": "2-abc"}
+    cursors = _cursor.encode("memory", "messages", filters, a), _cursor.encode("memory", "messages", filters, b)
+    assert (cursors[0] == cursors[1]) == (_cursor.position_key(a) == _cursor.position_key(b))
+    decoded = _cursor.decode(cursors[0], provider="memory", listing="messages", filters=filters)
+    assert _cursor.position_from_key(_cursor.position_key(a)) == decoded
+
+
+def test_iterators_yield_what_following_the_cursors_does(client: linkmsg.Client) -> None:
+    conversation = client.list_conversations(limit=1).items[0]
+    followed, cursor = [], None
+    while True:
+        page = client.list_messages(conversation, limit=2, cursor=cursor)
+        followed.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert list(client.iter_messages(conversation, page_size=2)) == followed
+    assert asyncio.run(_async_messages(conversation.id)) == followed
+    assert [c.id for c in client.iter_conversations(page_size=1)] == _conversation_ids(client)
+
+
+async def _async_messages(conversation_id: str) -> list[linkmsg.Message]:
+    async with linkmsg.AsyncClient("memory") as client:
+        return [m async for m in client.iter_messages(conversation_id, page_size=2)]
