@@ -14,9 +14,9 @@ and httpx, so the default install stays as it is::
                                    http_transport=AsyncHTTPTransport()) as client:
         ...
 
-``AsyncClient`` calls this transport directly rather than through
+``AsyncClient`` drives a transport it is given directly rather than through
 ``httpx.AsyncClient`` (redirects are followed by linkmsg's retry loop; there
-is no cookie jar), unless environment proxies apply, which it does not speak.
+is no cookie jar), unless environment proxies apply: then httpx routes them.
 
 Behaviour matches httpx's own transport where linkmsg depends on it: the same
 exception classes (``ConnectError``, ``ConnectTimeout``, ``ReadTimeout``,

@@ -23,7 +23,6 @@ import attrs
 import httpx
 
 from linkmsg import cursor as _cursor
-from linkmsg.asynchttp import AsyncHTTPTransport
 from linkmsg.config import ResolvedConfig, build_settings, resolve
 from linkmsg.errors import (
     InvalidArgument,
@@ -97,10 +96,11 @@ class _AsyncPool:
         self._transport = transport
         self.http: httpx.AsyncClient | None = None
         self.semaphore: asyncio.Semaphore | None = None
-        # linkmsg's own lean transport is called directly, past httpx's client layer,
-        # unless proxies from the environment would have to be honoured.
-        lean = isinstance(transport, AsyncHTTPTransport) and not urllib.request.getproxies()
-        self.direct: httpx.AsyncBaseTransport | None = transport if lean else None
+        # A transport the caller chose (linkmsg.asynchttp's, a mock) is driven directly, past
+        # httpx's client layer, unless proxies from the environment must be honoured: the
+        # loop already builds each request, follows redirects and keeps no cookies.
+        direct = transport is not None and not urllib.request.getproxies()
+        self.direct: httpx.AsyncBaseTransport | None = transport if direct else None
 
     def get(self, settings: HTTPSettings) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         if self.http is None or self.semaphore is None:

@@ -72,7 +72,7 @@ def test_the_async_client_follows_them_with_either_transport(
 
     got, history, direct = asyncio.run(read())
     assert (got, history) == (conversations, messages)
-    assert direct == lean, "linkmsg's own transport is called past httpx's client layer"
+    assert direct == lean, "a transport the caller passes is driven past httpx's client layer"
     assert _redirected(server)
 
 
