@@ -210,7 +210,7 @@ def _fast(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = No
         pass
     if (cls, rows) in _compiling:
         return None  # a class that contains itself: the converter handles that field
-    if not (attrs.has(cls) and getattr(converter.get_structure_hook(cls), "_linkmsg_generated", False)):
+    if not _generated(cls):
         cache[key] = None  # not a payload class, or one with a hook of its own
         return None
     _compiling.add((cls, rows))
@@ -224,7 +224,12 @@ def _fast(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = No
     return fn
 
 
-def _check(tp: Any, v: str, ns: dict[str, Any], n: str, rows: bool) -> list[str] | None:
+def _generated(cls: type[Any]) -> bool:
+    """A payload class structured by the factory above (not one with a hook of its own)."""
+    return attrs.has(cls) and bool(getattr(converter.get_structure_hook(cls), "_linkmsg_generated", False))
+
+
+def _check(tp: Any, v: str, ns: dict[str, Any], n: str, rows: bool, depth: int = 0) -> list[str] | None:
     """Lines that check/convert the value in variable ``v`` of type ``tp``; None if unsupported."""
     if tp is Any:
         return []
@@ -234,11 +239,24 @@ def _check(tp: Any, v: str, ns: dict[str, Any], n: str, rows: bool) -> list[str]
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
         if len(args) == 2 and type(None) in args:
-            inner = _check(next(a for a in args if a is not type(None)), v, ns, n, rows)
+            inner_type = next(a for a in args if a is not type(None))
+            if inner_type in (str, int, float):  # the usual value first: one test
+                return [f"if {v}.__class__ is not {inner_type.__name__} and {v} is not None: raise _R"]
+            inner = _check(inner_type, v, ns, n, rows, depth)
             if inner is None:
                 return None
             return [f"if {v} is not None:", *(f"    {line}" for line in inner)] if inner else []
     if attrs.has(tp):
+        if rows and depth < _INLINE_DEPTH and (tp, rows) not in _compiling and _generated(tp):
+            # A nested row is read in line: no call per item for ``sender_info`` and the like.
+            _compiling.add((tp, rows))
+            try:
+                read = _read_lines(tp, v, f"{n}_", ns, rows, None, depth + 1)
+            finally:
+                _compiling.discard((tp, rows))
+            if read is not None:
+                lines, picked = read
+                return [*lines, f"{v} = ({', '.join(picked)},)"]
         sub = _fast(tp, rows)
         if sub is not None:
             ns[f"s{n}"] = sub
@@ -258,10 +276,24 @@ def _check(tp: Any, v: str, ns: dict[str, Any], n: str, rows: bool) -> list[str]
     return [f"{v} = h{n}({v}, t{n})"]
 
 
-def _compile(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = None) -> Callable[[Any], Any] | None:
+_INLINE_DEPTH = 2  # nested payload classes read in line in a row reader, this deep
+
+
+def _accepts_none(tp: Any) -> bool:
+    return tp is Any or (typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp))
+
+
+def _read_lines(
+    cls: type[Any], o: str, prefix: str, ns: dict[str, Any], rows: bool, names: tuple[str, ...] | None, depth: int = 0
+) -> tuple[list[str], list[str]] | None:
+    """Lines that check the object in variable ``o`` and read its fields into variables.
+
+    Returns (lines, the variables of ``names`` (rows) or the constructor's arguments), or None
+    when the class needs the converter.
+    """
     hints = typing.get_type_hints(cls)
-    ns: dict[str, Any] = {"_R": _Reject, "_M": _MISSING, "cls": cls}
-    body = ["if o.__class__ is not dict: raise _R", "get = o.get"]
+    get = f"get{prefix}"
+    body = [f"if {o}.__class__ is not dict: raise _R", f"{get} = {o}.get"]
     args = []
     var = {}
     for i, a in enumerate(attrs.fields(cls)):
@@ -269,36 +301,88 @@ def _compile(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None =
             if rows:
                 return None  # a row is made of vendor values only
             continue
-        v = var[a.name] = f"v{i}"
-        check = _check(hints.get(a.name, Any), v, ns, str(i), rows)
+        v = var[a.name] = f"v{prefix}{i}"
+        tp = hints.get(a.name, Any)
+        check = _check(tp, v, ns, f"{prefix}{i}", rows, depth)
         if check is None:
             return None
-        body.append(f"{v} = get({a.metadata.get(_KEY, a.name)!r}, _M)")
+        key = a.metadata.get(_KEY, a.name)
         default = a.default
-        if default is attrs.NOTHING:
-            body += [f"if {v} is _M: raise _R", *check]
+        if default is None and _accepts_none(tp):
+            # Absent reads as None, the default: one lookup, and the check lets None through.
+            body += [f"{v} = {get}({key!r})", *check]
         else:
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                if default.takes_self:
-                    return None
-                ns[f"f{i}"] = default.factory
-                fill = f"{v} = f{i}()"
+            body.append(f"{v} = {get}({key!r}, _M)")
+            if default is attrs.NOTHING:
+                body += [f"if {v} is _M: raise _R", *check]
             else:
-                ns[f"d{i}"] = default
-                fill = f"{v} = d{i}"
-            body += [f"if {v} is _M:", f"    {fill}"]
-            if check:
-                body += ["else:", *(f"    {line}" for line in check)]
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    if default.takes_self:
+                        return None
+                    ns[f"f{prefix}{i}"] = default.factory
+                    fill = f"{v} = f{prefix}{i}()"
+                else:
+                    ns[f"d{prefix}{i}"] = default
+                    fill = f"{v} = d{prefix}{i}"
+                body += [f"if {v} is _M:", f"    {fill}"]
+                if check:
+                    body += ["else:", *(f"    {line}" for line in check)]
         args.append(f"{a.alias}={v}" if a.kw_only else v)
     if rows:
-        picked = [var[name] for name in names] if names is not None else list(var.values())
-        body.append(f"return ({', '.join(picked)},)")
+        return body, [var[name] for name in names] if names is not None else list(var.values())
+    return body, args
+
+
+def _compile(cls: type[Any], rows: bool = False, names: tuple[str, ...] | None = None) -> Callable[[Any], Any] | None:
+    ns: dict[str, Any] = {"_R": _Reject, "_M": _MISSING, "cls": cls}
+    read = _read_lines(cls, "o", "", ns, rows, names)
+    if read is None:
+        return None
+    body, values = read
+    if rows:
+        body.append(f"return ({', '.join(values)},)")
     else:
-        body.append(f"return cls({', '.join(args)})")
+        body.append(f"return cls({', '.join(values)})")
     kind = "rows" if rows else "structure"
     source = "def fast(o):\n" + "".join(f"    {line}\n" for line in body)
     exec(compile(source, f"<linkmsg fast {kind} {cls.__module__}.{cls.__qualname__}>", "exec"), ns)  # noqa: S102
     return ns["fast"]  # type: ignore[no-any-return]
+
+
+_page_hooks: dict[tuple[type[Any], tuple[str, ...] | None], Callable[[Any], list[tuple[Any, ...]]] | None] = {}
+
+
+def _page_reader(cls: type[Any], names: tuple[str, ...] | None) -> Callable[[Any], list[tuple[Any, ...]]] | None:
+    """One generated loop over a list of ``cls`` objects returning their rows (no call per item)."""
+    try:
+        return _page_hooks[cls, names]
+    except KeyError:
+        pass
+    fn = None
+    if _fast(cls, True, names) is not None:  # the class (and what it nests) takes the fast path
+        ns: dict[str, Any] = {"_R": _Reject, "_M": _MISSING}
+        _compiling.add((cls, True))
+        try:
+            read = _read_lines(cls, "o", "", ns, True, names)
+        finally:
+            _compiling.discard((cls, True))
+        if read is not None:
+            body, values = read
+            lines = [
+                "if items.__class__ is not list: raise _R",
+                "out = []",
+                "append = out.append",
+                "for o in items:",
+                *(f"    {line}" for line in body),
+                f"    append(({', '.join(values)},))",
+                "return out",
+            ]
+            source = "def page(items):\n" + "".join(f"    {line}\n" for line in lines)
+            where = f"<linkmsg fast page {cls.__module__}.{cls.__qualname__}>"
+            exec(compile(source, where, "exec"), ns)  # noqa: S102
+            fn = ns["page"]
+    _page_hooks[cls, names] = fn
+    return fn
 
 
 # ---------------------------------------------------------------- rows
@@ -326,18 +410,18 @@ def _row_value(value: Any) -> Any:
     return value
 
 
-def _row_reader(cls: type[Any], names: tuple[str, ...] | None) -> Callable[[Any], tuple[Any, ...]]:
+def _row_reader(cls: type[Any], names: tuple[str, ...] | None) -> Callable[[Any], list[tuple[Any, ...]]]:
     if names is not None:
         known = {a.name for a in attrs.fields(cls)}
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(f"{cls.__qualname__} has no field(s) {', '.join(unknown)}")
-    fn = _row_hooks.get((cls, names), _MISSING)
+    fn = _page_hooks.get((cls, names), _MISSING)
     if fn is _MISSING:
-        fn = _fast(cls, True, names)
+        fn = _page_reader(cls, names)
     if fn is None:
 
-        def never(_: Any) -> tuple[Any, ...]:
+        def never(_: Any) -> list[tuple[Any, ...]]:
             raise _Reject
 
         return never
@@ -370,10 +454,7 @@ def structure_rows(
                     raise _Reject
                 copies.append(inner)
             node = copies[-1]
-            items = node.get(keys[-1]) if node.__class__ is dict else None
-            if items.__class__ is not list:
-                raise _Reject
-            rows = [read(e) for e in items]
+            rows = read(node.get(keys[-1]) if node.__class__ is dict else None)
             head: Any = []
             for key, parent in zip(reversed(keys), reversed(copies), strict=True):
                 head = {**parent, key: head}

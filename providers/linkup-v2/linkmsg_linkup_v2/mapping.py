@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
@@ -179,8 +179,11 @@ HISTORY_FIELDS: Final = (
     "attachments",
 )
 _MS_FLOOR: Final = 100_000_000_000  # ints at or above are epoch ms (see linkmsg.timestamps)
-_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: Below this many epoch ms (2106), ``ms / 1000`` is within half a microsecond of the exact
+#: time, so datetime.fromtimestamp() gives exactly the time parse_timestamp() gives
+#: (a property test checks it), and a third cheaper.
+_EXACT_FLOAT_MS: Final = 2**32 * 1000
+_from_seconds = datetime.fromtimestamp
 
 
 def messages_from_history(
@@ -199,40 +202,49 @@ def messages_from_rows(
     if len(rows) != len(raws):
         raise ValueError(f"{len(rows)} messages but {len(raws)} raw items")
     out: list[TimedMessage] = []
+    append = out.append
     # One Participant per distinct sender and one kind per message_type on the page.
     senders: dict[tuple[Any, tuple[Any, ...] | None], Participant] = {}
     kinds: dict[str | None, MessageKind] = {}
-    for index, (timestamp, time, entity_urn, text, sender, info, message_type, subject, attachments) in enumerate(rows):
+    for (timestamp, time, entity_urn, text, sender, info, message_type, subject, attachments), raw in zip(
+        rows, raws, strict=True
+    ):
         value = timestamp if timestamp is not None else time
-        if type(value) is int and _MS_FLOOR <= value <= _MAX_MS:  # the documented form: epoch ms
-            sent_at = _EPOCH + timedelta(0, 0, 0, value)  # exact: int milliseconds
+        if value.__class__ is int and _MS_FLOOR <= value < _EXACT_FLOAT_MS:  # the documented form: epoch ms
+            sent_at = _from_seconds(value / 1000, UTC)  # exact in this range (see _EXACT_FLOAT_MS)
+            ms = value
         else:
-            sent_at = _time(value, f"data.messages[{index}].timestamp")
+            sent_at = _time(value, f"data.messages[{len(out)}].timestamp")
+            ms = value if type(value) is int else to_epoch_ms(sent_at)
         if sender is None or sender.__class__ is str:
             person = senders.get((sender, info))
             if person is None:
-                person = senders[sender, info] = _message_sender(sender, info, mailbox_urn, index)
+                person = senders[sender, info] = _message_sender(sender, info, mailbox_urn, len(out))
         else:
-            person = _message_sender(sender, info, mailbox_urn, index)
+            person = _message_sender(sender, info, mailbox_urn, len(out))
         kind = kinds.get(message_type)
         if kind is None:
             kind = kinds[message_type] = message_kind(message_type)
         # Message's fields in order: id, conversation_id, text, sent_at, sender, outgoing,
         # kind, subject, attachments, reactions, raw (positional: this runs per message).
-        item = Message(
-            entity_urn,
-            conversation_id,
-            text or "",
-            sent_at,
-            person,
-            person.is_self,
-            kind,
-            subject,
-            _attachments(attachments) if attachments else (),
-            (),
-            raws[index],
+        append(
+            (
+                ms,
+                Message(
+                    entity_urn,
+                    conversation_id,
+                    text or "",
+                    sent_at,
+                    person,
+                    person.is_self,
+                    kind,
+                    subject,
+                    _attachments(attachments) if attachments else (),
+                    (),
+                    raw,
+                ),
+            )
         )
-        out.append((value if type(value) is int else to_epoch_ms(sent_at), item))
     return out
 
 

@@ -45,6 +45,11 @@ _MSG_URN: Final = "urn:li:msg_message:"
 _MS_FLOOR: Final = 100_000_000_000  # ints at or above are epoch ms (see linkmsg.timestamps)
 _MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: Below this many epoch ms (2106), ``ms / 1000`` is within half a microsecond of the exact
+#: time, so datetime.fromtimestamp() gives exactly ``_EPOCH + timedelta(milliseconds=ms)``
+#: (a property test checks it), and a third cheaper.
+_EXACT_FLOAT_MS: Final = 2**32 * 1000
+_from_seconds = datetime.fromtimestamp
 #: `type` values that say nothing about the category (``group`` is what the
 #: emulator renders for group threads; the docs only show ``normal``).
 _PLAIN_TYPES: Final = frozenset({"normal", "group"})
@@ -273,43 +278,36 @@ def read_history(data: Any, *, conversation_id: str | None, hints: SenderHints) 
     if history.conversation_id:
         conversation_id, _, mailbox = _conversation_key(history.conversation_id)
     raws = _raw_items(data, "messages")
-    n_raws = len(raws)
+    if len(raws) != len(rows):  # structure_rows() read the rows from this very list
+        raws = [*raws[: len(rows)], *[None] * (len(rows) - len(raws))]
     # One Participant per distinct sender and one kind per message_type on the page.
     senders: dict[tuple[str | None, tuple[Any, ...] | None], Participant] = {}
     kinds: dict[str | None, MessageKind] = {}
-    messages = []
-    stamps = []
-    for index, (timestamp, entity_urn, text, name, info, message_type) in enumerate(rows):
-        if type(timestamp) is int and _MS_FLOOR <= timestamp <= _MAX_MS:  # the documented form: epoch ms
-            sent_at, ms = _EPOCH + timedelta(0, 0, 0, timestamp), timestamp  # exact: int milliseconds
+    messages: list[Message] = []
+    stamps: list[int] = []
+    add_message = messages.append
+    add_stamp = stamps.append
+    needs_urn = mailbox is not None
+    for (timestamp, entity_urn, text, name, info, message_type), raw in zip(rows, raws, strict=True):
+        if timestamp.__class__ is int and _MS_FLOOR <= timestamp < _EXACT_FLOAT_MS:  # the documented form: epoch ms
+            sent_at = _from_seconds(timestamp / 1000, UTC)  # exact in this range (see _EXACT_FLOAT_MS)
+            add_stamp(timestamp)
         else:
-            sent_at, ms = _when(timestamp, "data.messages[{}].timestamp", index)
+            sent_at, ms = _when(timestamp, "data.messages[{}].timestamp", len(messages))
+            add_stamp(ms)
         sender = senders.get((name, info))
         if sender is None:
             sender = senders[name, info] = _sender(name, info, hints)
         kind = kinds.get(message_type)
         if kind is None:
             kind = kinds[message_type] = message_kind(message_type)
-        if mailbox is not None and not entity_urn.startswith(_MSG_URN):
+        if needs_urn and not entity_urn.startswith(_MSG_URN):
             entity_urn = _message_id(entity_urn, mailbox)
         # Message's fields in order: id, conversation_id, text, sent_at, sender, outgoing,
         # kind, subject, attachments, reactions, raw (positional: this runs per message).
-        messages.append(
-            Message(
-                entity_urn,
-                conversation_id,
-                text or "",
-                sent_at,
-                sender,
-                sender.is_self,
-                kind,
-                None,
-                (),
-                (),
-                raws[index] if index < n_raws else None,
-            )
+        add_message(
+            Message(entity_urn, conversation_id, text or "", sent_at, sender, sender.is_self, kind, None, (), (), raw)
         )
-        stamps.append(ms)
     return HistoryPage(messages, stamps, history.pagination, mailbox)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from linkmsg_linkup.common import LinkupSenderInfo
 from linkmsg_linkup.mapping import SenderHints, read_history
 from linkmsg_linkup_v2.mapping import HISTORY_FIELDS, messages_from_history, messages_from_rows
@@ -15,6 +18,7 @@ from linkmsg_linkup_v2.payloads import HistoryResponse, V2Attachment, V2SenderIn
 
 from linkmsg.errors import ResponseShapeError
 from linkmsg.payload import structure, structure_rows
+from linkmsg.timestamps import parse_timestamp
 
 MAILBOX = "urn:li:fsd_profile:ACoAAOwnErP8IX4EA4Q9OM4894ZJOJ7YAEKCTBR"
 
@@ -114,3 +118,19 @@ def test_v1_rows_equal_slow_path(variant: dict[str, Any]) -> None:
     assert fast.stamps == slow.stamps
     assert [m.raw for m in fast.messages] == page["data"]["messages"]
     assert fast.messages[0].id == f"urn:li:msg_message:({MAILBOX},2-0)"
+
+
+@given(st.integers(min_value=100_000_000_000, max_value=2**32 * 1000 - 1))
+@example(100_000_000_000)
+@example(2**32 * 1000 - 1)
+@example(1_793_534_400_001)
+def test_epoch_ms_fast_path_is_exact(ms: int) -> None:
+    """The history mappings turn epoch ms below 2**32 s into datetimes with fromtimestamp(ms / 1000)."""
+    from linkmsg_linkup.mapping import _EXACT_FLOAT_MS as v1_limit
+    from linkmsg_linkup_v2.mapping import _EXACT_FLOAT_MS as v2_limit
+
+    assert v1_limit == v2_limit == 2**32 * 1000
+    exact = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    fast = datetime.fromtimestamp(ms / 1000, UTC)
+    assert fast == exact == parse_timestamp(ms)
+    assert fast.tzinfo is exact.tzinfo and fast.microsecond == exact.microsecond
