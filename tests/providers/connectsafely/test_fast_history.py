@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from linkmsg_connectsafely import mapping
 from linkmsg_connectsafely.payloads import (
@@ -285,3 +285,17 @@ def test_any_answer_gives_the_same_outcome_both_ways(
     data: Any, target: ConversationTarget, limit: int, position: Any, url: str
 ) -> None:
     both_ways(data, target, limit, position, url)
+
+
+@given(st.integers(min_value=mapping._MS_FLOOR, max_value=mapping._EXACT_FLOAT_MS - 1))
+@example(mapping._MS_FLOOR)
+@example(mapping._EXACT_FLOAT_MS - 1)
+def test_epoch_ms_fast_path_is_exact(ms: int) -> None:
+    """The hot path reads epoch ms below 2**32 s with fromtimestamp(ms / 1000): exactly parse_timestamp()."""
+    from datetime import UTC, datetime
+
+    from linkmsg.timestamps import parse_timestamp
+
+    fast = datetime.fromtimestamp(ms / 1000, UTC)
+    exact = parse_timestamp(ms)
+    assert fast == exact and fast.microsecond == exact.microsecond and fast.tzinfo is exact.tzinfo
