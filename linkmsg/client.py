@@ -68,6 +68,43 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _NoCookies(httpx.Cookies):
+    """Cookies that are never kept: linkmsg builds its requests without any.
+
+    httpx parses every response's ``Set-Cookie`` into the client's jar (a
+    load balancer's, a vendor session's) and holds it for the client's life;
+    linkmsg never sends one back, so that work and memory are skipped.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _Cookieless:
+    """For linkmsg's own httpx clients: ``cookies`` is a :class:`_NoCookies` of their own."""
+
+    _no_cookies: _NoCookies | None = None
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        if self._no_cookies is None:
+            self._no_cookies = _NoCookies()
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        if cookies is not None:  # None: what an httpx version setting its default would pass
+            raise ValueError("linkmsg's HTTP clients keep no cookies")
+
+
+class _HTTPClient(_Cookieless, httpx.Client):
+    pass
+
+
+class _AsyncHTTPClient(_Cookieless, httpx.AsyncClient):
+    pass
+
+
 class _SyncPool:
     """One ``httpx.Client``, made on first use and shared by a client and its ``with_options`` copies."""
 
@@ -79,7 +116,7 @@ class _SyncPool:
     def get(self) -> httpx.Client:
         with self._lock:
             if self.http is None:
-                self.http = httpx.Client(transport=self._transport, verify=_ssl_context())
+                self.http = _HTTPClient(transport=self._transport, verify=_ssl_context())
             return self.http
 
     def close(self) -> None:
@@ -106,7 +143,7 @@ class _AsyncPool:
         if self.http is None or self.semaphore is None:
             size = settings.max_concurrency
             limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            self.http = httpx.AsyncClient(transport=self._transport, limits=limits, verify=_ssl_context())
+            self.http = _AsyncHTTPClient(transport=self._transport, limits=limits, verify=_ssl_context())
             self.semaphore = asyncio.Semaphore(size)
         return self.http, self.semaphore
 
