@@ -34,8 +34,12 @@ class TimeAnchor:
 
     def filter(self, items: Sequence[T], ms_of: Callable[[T], int], id_of: Callable[[T], str]) -> list[T]:
         """Items strictly older than the boundary, plus boundary items not yet returned."""
+        return self.filter_stamped(items, list(map(ms_of, items)), id_of)  # each item's ms read once
+
+    def filter_stamped(self, items: Sequence[T], stamps: Sequence[int], id_of: Callable[[T], str]) -> list[T]:
+        """:meth:`filter` for items whose ms are at hand already: ``stamps[i]`` is ``items[i]``'s."""
+        _same_length(items, stamps)
         bound, seen = self.ms, self.seen
-        stamps = list(map(ms_of, items))  # each item's ms read once
         if not stamps or max(stamps) < bound:  # the usual page: all older than the boundary
             return list(items)
         return [
@@ -53,9 +57,20 @@ class TimeAnchor:
         previous: TimeAnchor | None = None,
     ) -> TimeAnchor | None:
         """The anchor for the page after ``items`` (None when ``items`` is empty)."""
+        return cls.after_stamped(items, list(map(ms_of, items)), id_of, previous)  # each item's ms read once
+
+    @classmethod
+    def after_stamped(
+        cls,
+        items: Sequence[T],
+        stamps: Sequence[int],
+        id_of: Callable[[T], str],
+        previous: TimeAnchor | None = None,
+    ) -> TimeAnchor | None:
+        """:meth:`after` for items whose ms are at hand already: ``stamps[i]`` is ``items[i]``'s."""
+        _same_length(items, stamps)
         if not items:
             return None
-        stamps = list(map(ms_of, items))  # each item's ms read once
         oldest = min(stamps)
         if stamps.count(oldest) == 1:  # the usual page: one message at the boundary
             seen = {id_of(items[stamps.index(oldest)])}
@@ -77,3 +92,8 @@ class TimeAnchor:
             if isinstance(ms, int) and isinstance(seen, list) and all(isinstance(s, str) for s in seen):
                 return cls(ms, frozenset(seen))
         raise InvalidCursor("cursor does not hold a message timestamp position")
+
+
+def _same_length(items: Sequence[Any], stamps: Sequence[int]) -> None:
+    if len(items) != len(stamps):
+        raise ValueError(f"{len(items)} items but {len(stamps)} stamps: each item needs its ms")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,3 +41,21 @@ def test_after_anchors_at_the_oldest_ms_with_every_id_returned_there(
     if previous is not None and previous.ms == oldest:
         seen |= previous.seen
     assert got == TimeAnchor(oldest, frozenset(seen))
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=_items, anchor=_anchor, previous=st.none() | _anchor)
+def test_stamped_variants_match_the_callable_ones(
+    items: list[tuple[int, str]], anchor: TimeAnchor, previous: TimeAnchor | None
+) -> None:
+    stamps = [i[0] for i in items]
+    assert anchor.filter_stamped(items, stamps, _id) == anchor.filter(items, _ms, _id)
+    assert TimeAnchor.after_stamped(items, stamps, _id, previous) == TimeAnchor.after(items, _ms, _id, previous)
+
+
+def test_stamped_variants_refuse_stamps_that_do_not_pair_up_with_items() -> None:
+    anchor = TimeAnchor(5)
+    with pytest.raises(ValueError, match="2 items but 1 stamps"):
+        anchor.filter_stamped([(1, "a"), (2, "b")], [1], _id)
+    with pytest.raises(ValueError, match="1 items but 2 stamps"):
+        TimeAnchor.after_stamped([(1, "a")], [1, 2], _id)

@@ -90,12 +90,8 @@ def _history_position(position: Position | None) -> tuple[TimeAnchor | None, int
     return TimeAnchor.from_position(position), None
 
 
-def _ms_of(pair: tuple[Message, int]) -> int:
-    return pair[1]
-
-
-def _id_of(pair: tuple[Message, int]) -> str:
-    return pair[0].id or ""  # history messages always carry entity_urn
+def _id_of(message: Message) -> str:
+    return message.id or ""  # history messages always carry entity_urn
 
 
 def _vendor_ms(value: Any) -> int | None:
@@ -308,21 +304,20 @@ def _cursor_mode(history: HistoryPage, anchor: TimeAnchor | None) -> VendorPage[
     already returned, so messages sharing the boundary millisecond are neither
     lost nor repeated whether the vendor compares with < or <=.
     """
-    pairs = list(zip(history.messages, history.stamps, strict=True))
-    fresh = anchor.filter(pairs, _ms_of, _id_of) if anchor is not None else pairs
+    messages, stamps = history.messages, history.stamps  # stamps[i] is messages[i]'s epoch ms
+    fresh = anchor.filter_stamped(messages, stamps, _id_of) if anchor is not None else messages
     pagination = history.pagination
     more = False
     if pagination is not None:
         more = pagination.has_next_page if pagination.has_next_page is not None else pagination.next_cursor is not None
     next_position = None
     if more:
-        following = TimeAnchor.after(pairs, _ms_of, _id_of, previous=anchor)
+        following = TimeAnchor.after_stamped(messages, stamps, _id_of, previous=anchor)
         if following is None and pagination is not None:  # an empty page that says "more": follow the vendor
             vendor_ms = _vendor_ms(pagination.next_cursor)
             following = TimeAnchor(vendor_ms - 1) if vendor_ms else None
         next_position = following.to_position() if following is not None else None
-    items = [message for message, _ in fresh]
-    return VendorPage(items, next_position, credits_used=credits_for_results(len(pairs)))
+    return VendorPage(fresh, next_position, credits_used=credits_for_results(len(messages)))
 
 
 def _page_mode(history: HistoryPage, offset: int, limit: int) -> VendorPage[Message]:
