@@ -20,8 +20,12 @@ then M history requests (chains of P pages per conversation) through C slots:
 Both must finish within 1.25x their bound, and the server must never see more
 requests in any sliding window of the limit's period than the limit allows
 (the client's limiter counts a request until its attempt ends, so a slow
-connection cannot bunch arrivals at the server). httpx's default pool is
-measured once per provider, for comparison.
+connection cannot bunch arrivals at the server). For reference, alternating
+with the latency runs: the same requests as hand-written HTTP/1.1 on asyncio
+sockets (the floor this machine allows) and as ``httpx.Request`` objects
+through ``AsyncHTTPTransport`` with the JSON decoded but no linkmsg client
+(what the HTTP layer costs); httpx's default pool is measured once per
+provider.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 
 import linkmsg
 from bench.common import Result, median
@@ -52,12 +57,15 @@ class _Counter(httpx.AsyncBaseTransport):
         self.inner = inner
         self.count = 0
         self.requests: list[bytes] = []  # each request as raw HTTP/1.1, for the floor
+        self.replay: list[tuple[str, httpx.URL, list[tuple[bytes, bytes]], bytes]] = []  # for transport-only
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.count += 1
+        body = await request.aread()
         head = f"{request.method} {request.url.raw_path.decode()} HTTP/1.1\r\n".encode()
         head += b"".join(k + b": " + v + b"\r\n" for k, v in request.headers.raw)
-        self.requests.append(head + b"\r\n" + await request.aread())
+        self.requests.append(head + b"\r\n" + body)
+        self.replay.append((request.method, request.url, list(request.headers.raw), body))
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -90,6 +98,7 @@ async def _sync(target: Target, url: str, rate: str, transport: httpx.AsyncBaseT
     elapsed = time.perf_counter() - started
     return {
         "recorded": counter.requests,
+        "replay": counter.replay,
         "elapsed": elapsed,
         "conversations": len(conversations),
         "messages": sum(counts),
@@ -127,6 +136,31 @@ async def _floor(url: str, recorded: list[bytes], listing: int) -> float:
     return elapsed
 
 
+async def _transport_only(replay: list[tuple[str, httpx.URL, list[tuple[bytes, bytes]], bytes]], listing: int) -> float:
+    """The same requests as ``httpx.Request`` objects through a fresh ``AsyncHTTPTransport``, JSON decoded.
+
+    What the HTTP layer linkmsg drives costs without linkmsg's client on top (no
+    retry loop, rate limiter, paging or mapping): the step between the
+    raw-socket floor and linkmsg.
+    """
+    transport = AsyncHTTPTransport()
+    slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        async with slots:
+            response = await transport.handle_async_request(httpx.Request(method, url, headers=headers, content=body))
+            await response.aread()
+        orjson.loads(response.content)
+
+    started = time.perf_counter()
+    for request in replay[:listing]:
+        await one(*request)
+    await asyncio.gather(*(one(*request) for request in replay[listing:]))
+    elapsed = time.perf_counter() - started
+    await transport.aclose()
+    return elapsed
+
+
 def _bound(run: dict[str, Any], count: int, period: float) -> float:
     listing, total, convs = run["listing_requests"], run["requests"], run["conversations"]
     history = total - listing
@@ -145,30 +179,34 @@ def run(target: Target, runs: int, *, compare_default: bool = True) -> list[Resu
         warm = asyncio.run(_sync(target, server.url, "1000/1s", AsyncHTTPTransport()))
         if warm["conversations"] != CONVERSATIONS or warm["messages"] != CONVERSATIONS * MESSAGES:
             raise RuntimeError(f"{target.name}: the sync read {warm}, expected {CONVERSATIONS} x {MESSAGES}")
-        recorded, listing = warm.pop("recorded"), warm["listing_requests"]
+        recorded, replay, listing = warm.pop("recorded"), warm.pop("replay"), warm["listing_requests"]
         for scenario, (count, period) in SCENARIOS.items():
             n = runs if scenario == "latency" else max(3, runs // 2)
-            timings, floors, worst_window, in_flight = [], [], 0, 0
+            timings, floors, bare, worst_window, in_flight = [], [], [], 0, 0
             last: dict[str, Any] = {}
             for _ in range(n):
                 _fresh_limiters()
                 server.reset()
                 last = asyncio.run(_sync(target, server.url, f"{count}/{int(period)}s", AsyncHTTPTransport()))
                 last.pop("recorded")
+                last.pop("replay")
                 stats = server.stats(window=period)
                 timings.append(last["elapsed"])
                 worst_window = max(worst_window, stats["max_in_window"])
                 in_flight = max(in_flight, stats["max_in_flight"])
                 if scenario == "latency":  # alternate with the floor, so both see the same machine
                     floors.append(asyncio.run(_floor(server.url, recorded, listing)))
+                    bare.append(asyncio.run(_transport_only(replay, listing)))
             bound = _bound(last, count, period)
             note = f"{last['requests']} requests, C={CONCURRENCY}, limit {count}/{period:g}s"
             if floors:
                 note += f"; raw-socket floor now: {median(floors) / bound:.2f}x bound"
+                note += f"; transport + JSON without the client: {median(bare) / bound:.2f}x"
             details: dict[str, Any] = {
                 "times": timings,
                 "bound": bound,
                 "floor_times": floors,
+                "transport_only_times": bare,
                 "run": last,
                 "max_in_flight": in_flight,
                 "max_in_window": worst_window,
