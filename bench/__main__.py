@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    targets, notes = selected([p.strip() for p in args.providers.split(",") if p.strip()] or None)
+    try:
+        targets, notes = selected([p.strip() for p in args.providers.split(",") if p.strip()] or None)
+    except ValueError as exc:
+        parser.error(str(exc))
     runs = max(1, args.runs)
     started = time.perf_counter()
     results: list[Result] = []

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import gc
 import statistics
+import sys
 import time
 import timeit
 from collections.abc import Callable
@@ -35,7 +36,7 @@ import linkmsg
 from bench import concurrency
 from bench.data import make_inbox
 from bench.server import FakeServer
-from bench.targets import TARGETS, Target, prepare
+from bench.targets import Target, prepare, selected
 from linkmsg.asynchttp import AsyncHTTPTransport
 from linkmsg.model import Message, Participant
 
@@ -134,8 +135,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.explain", description=__doc__.splitlines()[0])
     parser.add_argument("--providers", default="", help="comma-separated provider names (default: installed)")
     args = parser.parse_args(argv)
-    names = [n for n in args.providers.split(",") if n] or [n for n in TARGETS if n != "bench-minimal"]
-    targets = [TARGETS[n] for n in names if not TARGETS[n].available()]
+    try:
+        targets, notes = selected([p.strip() for p in args.providers.split(",") if p.strip()] or None)
+    except ValueError as exc:
+        parser.error(str(exc))
+    for text in notes:
+        print(text, file=sys.stderr)
     for target in targets:
         overhead(target)
     for target in targets:

@@ -96,6 +96,9 @@ def selected(names: list[str] | None) -> tuple[list[Target], list[str]]:
     """The targets to run and notes about the ones left out."""
     notes = []
     if names:
+        unknown = [n for n in names if n not in TARGETS]
+        if unknown:
+            raise ValueError(f"unknown provider(s): {', '.join(unknown)}; known: {', '.join(TARGETS)}")
         chosen = [TARGETS[n] for n in names]
     else:
         chosen = []
