@@ -25,8 +25,8 @@ page repeated (``repeat_items``), or fields changed (``drift``).
 Every wait is bounded: sockets time out after ``socket_timeout`` seconds,
 delays are capped at :data:`MAX_DELAY` and end early when the server stops,
 and :meth:`FakeVendorServer.stop` closes every open connection and joins its
-threads with a timeout. This module does not use pytest (the package's
-conformance kit, imported with it, does).
+threads with a timeout. It needs no pytest: a unittest suite or a plain
+script can use it (the package's conformance kit loads only when used).
 """
 
 from __future__ import annotations
