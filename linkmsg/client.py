@@ -901,10 +901,22 @@ class AsyncClient(_ClientCore):
         await self.aclose()
 
     async def _run(self, op: Operation[R]) -> R:
+        # An HTTP operation queues for its first concurrency slot before it builds a request:
+        # when many wait (gather() over hundreds of conversations), their request-building
+        # would otherwise run ahead of the requests that already hold a slot, and delay them.
+        transport = None
+        slot = False
+        if isinstance(self.provider.settings, HTTPSettings):
+            transport = self._get_transport()
+            await transport.semaphore.acquire()
+            slot = True
         try:
             request: Request = next(op)
             while True:
-                response: Response = await self._get_transport().send(request)
+                if transport is None:
+                    transport = self._get_transport()  # a provider without HTTP settings: explains itself
+                handed, slot = slot, False  # send() releases a slot it is handed, whatever happens
+                response: Response = await transport.send(request, slot_held=handed)
                 request = op.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -913,6 +925,8 @@ class AsyncClient(_ClientCore):
         except Exception as exc:
             raise _wrap_op_error(self.provider.name, exc) from exc
         finally:
+            if slot and transport is not None:
+                transport.semaphore.release()
             op.close()
 
     async def list_conversations(

@@ -923,6 +923,9 @@ class AsyncTransport(_Base):
     and at the times the limiter granted (reserving first and queueing for a
     slot after would let queued requests leave in bursts). The slot is given
     back before the response is decoded and during backoff between attempts.
+    ``AsyncClient`` takes an operation's first slot before the provider builds
+    the request and hands it to :meth:`send` (``slot_held``), so calls queued
+    behind the bound do no work ahead of the requests that hold a slot.
     """
 
     def __init__(
@@ -959,12 +962,17 @@ class AsyncTransport(_Base):
             await response.aclose()
         return response
 
-    async def send(self, request: Request) -> Response:
-        loop = self.loop().run(request)
+    async def send(self, request: Request, *, slot_held: bool = False) -> Response:
+        """Perform ``request`` with retries; ``slot_held``: the caller took a slot of ``semaphore`` for it.
+
+        Either way the slot is released before this returns or raises.
+        """
         semaphore = self.semaphore
-        await semaphore.acquire()
+        if not slot_held:
+            await semaphore.acquire()
         held = True
         try:
+            loop = self.loop().run(request)
             step = next(loop)  # the first rate-limit reservation happens here, inside the slot
             while True:
                 outcome: Outcome = None

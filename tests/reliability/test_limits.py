@@ -135,6 +135,64 @@ def test_a_request_holds_its_slot_through_the_rate_limit_wait_and_frees_it_when_
     assert ended - started >= 0.8, "the cancelled request's reservation still counted against the limit"
 
 
+def _spy_on_request_building(
+    monkeypatch: pytest.MonkeyPatch, client: linkmsg.AsyncClient, events: list[str], fail_first: bool = False
+) -> None:
+    """Record "build" when the provider starts building a listing request (optionally raising the first time)."""
+    provider = type(client.provider)
+    original = provider.list_conversations
+
+    def spied(self: Any, **kwargs: Any) -> Any:
+        def operation() -> Any:
+            events.append("build")
+            if fail_first and events.count("build") == 1:
+                raise InvalidArgument("refused while building the request")
+            return (yield from original(self, **kwargs))
+
+        return operation()
+
+    monkeypatch.setattr(provider, "list_conversations", spied)
+
+
+def test_a_queued_call_builds_its_request_only_once_it_has_a_slot(
+    tiny: FakeVendorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hundreds of queued calls building requests ahead of the ones holding slots would delay those.
+    tiny.schedule(Fault(delay=0.3, times=1))
+    events: list[str] = []
+
+    async def run() -> None:
+        async with linkmsg.AsyncClient("tiny", **settings(tiny, max_concurrency=1)) as client:
+            _spy_on_request_building(monkeypatch, client, events)
+            first = asyncio.ensure_future(client.list_conversations(limit=2))
+            queued = [asyncio.ensure_future(client.list_conversations(limit=2)) for _ in range(3)]
+            await asyncio.sleep(0.15)
+            assert events == ["build"], "queued calls wait for a slot before building anything"
+            await asyncio.gather(first, *queued)
+
+    asyncio.run(run())
+    assert events == ["build"] * 4
+    assert tiny.count() == 4 and tiny.max_in_flight == 1
+
+
+def test_a_call_that_fails_while_building_its_request_gives_its_slot_back(
+    tiny: FakeVendorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+
+    async def run() -> None:
+        async with linkmsg.AsyncClient("tiny", **settings(tiny, max_concurrency=1)) as client:
+            _spy_on_request_building(monkeypatch, client, events, fail_first=True)
+            with pytest.raises(InvalidArgument, match="refused while building"):
+                await client.list_conversations(limit=2)
+            assert not client._get_transport().semaphore.locked()
+            page = await asyncio.wait_for(client.list_conversations(limit=2), timeout=5)
+            assert page.items
+
+    asyncio.run(run())
+    assert tiny.count() == 1
+
+
 # ---------------------------------------------------------------- per-call options
 
 
