@@ -597,6 +597,13 @@ class _ClientCore:
             self.credits_used += vendor.credits_used
         return Page(tuple(vendor.items), None, key is not None, vendor.total, vendor.credits_used), key
 
+    def _charge_failure(self, error: LinkmsgError, request: Request | None) -> None:
+        """Count the credits a failed operation had spent (see ``LinkmsgError.credits_used``)."""
+        if error.credits_used is None and request is not None and request.spent:
+            error.credits_used = request.spent
+        if error.credits_used:
+            self.credits_used += error.credits_used
+
     def _sent(self, result: SendResult) -> SendResult:
         if result.credits_used:
             self.credits_used += result.credits_used
@@ -722,17 +729,21 @@ class Client(_ClientCore):
     # -- driver ----------------------------------------------------------------
 
     def _run(self, op: Operation[R]) -> R:
+        request: Request | None = None
         try:
-            request: Request = next(op)
+            request = next(op)
             while True:
                 response: Response = self._get_transport().send(request)
                 request = op.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        except LinkmsgError:
+        except LinkmsgError as exc:
+            self._charge_failure(exc, request)
             raise
         except Exception as exc:
-            raise _wrap_op_error(self.provider.name, exc) from exc
+            error = _wrap_op_error(self.provider.name, exc)
+            self._charge_failure(error, request)
+            raise error from exc
         finally:
             op.close()
 
@@ -910,8 +921,9 @@ class AsyncClient(_ClientCore):
             transport = self._get_transport()
             await transport.semaphore.acquire()
             slot = True
+        request: Request | None = None
         try:
-            request: Request = next(op)
+            request = next(op)
             while True:
                 if transport is None:
                     transport = self._get_transport()  # a provider without HTTP settings: explains itself
@@ -920,10 +932,13 @@ class AsyncClient(_ClientCore):
                 request = op.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        except LinkmsgError:
+        except LinkmsgError as exc:
+            self._charge_failure(exc, request)
             raise
         except Exception as exc:
-            raise _wrap_op_error(self.provider.name, exc) from exc
+            error = _wrap_op_error(self.provider.name, exc)
+            self._charge_failure(error, request)
+            raise error from exc
         finally:
             if slot and transport is not None:
                 transport.semaphore.release()

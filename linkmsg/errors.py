@@ -33,7 +33,16 @@ __all__ = [
 
 
 class LinkmsgError(Exception):
-    """Base class of every exception linkmsg raises."""
+    """Base class of every exception linkmsg raises.
+
+    ``credits_used``: the vendor credits the failed call had already spent on
+    the requests before the one that failed (a reply that looked up its
+    recipient first, say), None when none are known. The client adds them to
+    its ``credits_used`` too; what the failing request itself cost, if
+    anything, the vendor does not say.
+    """
+
+    credits_used: float | None = None
 
 
 class ConfigError(LinkmsgError):
@@ -58,7 +67,12 @@ class InvalidIdentifier(LinkmsgError, ValueError):
 
 
 class UnsupportedOperation(LinkmsgError):
-    """The provider does not offer this operation; raised before any request."""
+    """The provider does not offer this operation.
+
+    Raised before any request, except where only a read can tell (a reply
+    into what turns out to be a group thread); ``credits_used`` then says
+    what the read cost.
+    """
 
     def __init__(self, provider: str, capability: str, detail: str = "") -> None:
         self.provider = provider

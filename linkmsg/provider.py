@@ -17,6 +17,7 @@ import attrs
 
 from linkmsg.errors import (
     AuthenticationError,
+    LinkmsgError,
     NotFoundError,
     PermissionDeniedError,
     ProviderError,
@@ -40,9 +41,11 @@ __all__ = [
     "VendorPage",
     "error_from_status",
     "secret",
+    "spent_before",
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=LinkmsgError)
 #: The vendor's own place in a listing: an opaque token, a ms timestamp, a page
 #: number, or a small JSON object. It must survive a JSON round trip.
 Position: TypeAlias = str | int | dict[str, Any]
@@ -53,7 +56,9 @@ class Request:
     """One HTTP request, before auth is added.
 
     ``is_send`` marks a request that may deliver a message: the transport never
-    retries it once it may have reached the vendor.
+    retries it once it may have reached the vendor. ``spent``: the credits the
+    operation already spent on its earlier requests; if the operation fails at
+    this request, the client still counts them (see :func:`spent_before`).
     """
 
     method: str
@@ -61,6 +66,7 @@ class Request:
     params: Mapping[str, Any] | None = None
     json: Any = None
     is_send: bool = False
+    spent: float | None = None
 
 
 @attrs.frozen(slots=True)
@@ -72,6 +78,18 @@ class Response:
     data: Any
     url: str = ""
     text: str = attrs.field(default="", repr=False)
+
+
+def spent_before(error: E, credits: float | None) -> E:
+    """``error``, noting the ``credits`` its operation spent before raising it.
+
+    For an operation that fails after paid requests (a lookup that found no
+    recipient): the client adds them to its ``credits_used``. A note already
+    on the error is kept.
+    """
+    if credits and error.credits_used is None:
+        error.credits_used = credits
+    return error
 
 
 #: A sans-IO operation: yields requests, receives responses, returns a value.

@@ -21,6 +21,7 @@ from linkmsg.errors import (
     InvalidArgument,
     InvalidCursor,
     InvalidIdentifier,
+    LinkmsgError,
     NotFoundError,
     PaginationError,
     PaymentRequiredError,
@@ -48,6 +49,7 @@ from linkmsg.provider import (
     VendorPage,
     error_from_status,
     secret,
+    spent_before,
 )
 from linkmsg_linkup_v2.mapping import (
     HISTORY_FIELDS,
@@ -227,9 +229,11 @@ class LinkupV2Provider(Provider):
 
     # -- request building --------------------------------------------------
 
-    def _call(self, action: str, params: dict[str, Any], *, is_send: bool = False) -> Request:
+    def _call(
+        self, action: str, params: dict[str, Any], *, is_send: bool = False, spent: float | None = None
+    ) -> Request:
         body = {"account_id": self.settings.account_id, "action": action, "params": params}
-        return Request("POST", PATH, json=body, is_send=is_send)
+        return Request("POST", PATH, json=body, is_send=is_send, spent=spent)
 
     def _is_sales_nav(self, target: ConversationTarget) -> bool:
         if target.conversation is not None:
@@ -308,9 +312,9 @@ class LinkupV2Provider(Provider):
         return str(category)
 
     def _history(
-        self, params: dict[str, Any], conversation_id: str, mailbox: str | None
+        self, params: dict[str, Any], conversation_id: str, mailbox: str | None, spent: float | None = None
     ) -> Generator[Request, Response, tuple[HistoryResponse, list[TimedMessage]]]:
-        response = yield self._call("get_conversation", params)
+        response = yield self._call("get_conversation", params, spent=spent)
         # Messages as rows, mapped in one pass; parsed.data.messages is left empty.
         at = ("data", "messages")
         parsed, rows = structure_rows(response.data, HistoryResponse, at, HISTORY_FIELDS, provider=self.name)
@@ -340,7 +344,7 @@ class LinkupV2Provider(Provider):
             params: dict[str, Any] = {"conversation_id": conversation_id, "count": count}
             if anchor is not None:
                 params["cursor"] = str(anchor.request_cursor)
-            parsed, timed = yield from self._history(params, conversation_id, target.ref.mailbox_urn)
+            parsed, timed = yield from self._history(params, conversation_id, target.ref.mailbox_urn, credits)
             credits = _add(credits, _credits(parsed.metadata))
             fresh = timed if anchor is None else anchor.filter(timed, _ms, _id)
             more = parsed.data.next_cursor is not None
@@ -348,10 +352,13 @@ class LinkupV2Provider(Provider):
                 break
             count = len(timed) + limit  # the whole page was already returned at the boundary: ask for more
         if more and not fresh:
-            raise PaginationError(
-                f"{self.name} keeps returning messages it already returned for this conversation; "
-                "its timestamp cursor does not advance",
-                provider=self.name,
+            raise spent_before(
+                PaginationError(
+                    f"{self.name} keeps returning messages it already returned for this conversation; "
+                    "its timestamp cursor does not advance",
+                    provider=self.name,
+                ),
+                credits,
             )
         more = more or len(fresh) > limit
         fresh = fresh[:limit]
@@ -402,7 +409,7 @@ class LinkupV2Provider(Provider):
             params["subject"] = request.subject
         if request.media_url is not None:
             params["media_link"] = request.media_url
-        response = yield self._call("send", params, is_send=True)
+        response = yield self._call("send", params, is_send=True, spent=credits)
         parsed = structure(response.data, SendResponse, provider=self.name)
         credits = _add(credits, _credits(parsed.metadata))
         result = send_result(parsed.data, response.data, mailbox_urn=mailbox, credits_used=credits)
@@ -426,19 +433,28 @@ class LinkupV2Provider(Provider):
                 params["conversation_id"] = self._conversation_param(target)
             parsed, timed = yield from self._history(params, "", target.ref.mailbox_urn)
             credits = _credits(parsed.metadata)
-            people = self._other_people(parsed, [m for _, m in timed])
+            try:
+                people = self._other_people(parsed, [m for _, m in timed])
+            except LinkmsgError as exc:
+                raise spent_before(exc, credits) from None
         if len(people) > 1:
-            raise UnsupportedOperation(
-                self.name,
-                Capability.REPLY_IN_CONVERSATION.value,
-                f"this is a group conversation ({len(people)} other participants) and LinkupAPI v2 can only "
-                "send to one profile, which would go to a one-to-one thread instead",
+            raise spent_before(
+                UnsupportedOperation(
+                    self.name,
+                    Capability.REPLY_IN_CONVERSATION.value,
+                    f"this is a group conversation ({len(people)} other participants) and LinkupAPI v2 can only "
+                    "send to one profile, which would go to a one-to-one thread instead",
+                ),
+                credits,
             )
         recipient = _recipient_params(people[0]) if people else None
         if recipient is None:
-            raise InvalidArgument(
-                f"{self.name} could not tell who to reply to in this conversation: it sends to a profile, not into a "
-                "thread; pass the Conversation from list_conversations, or send with to=<profile>"
+            raise spent_before(
+                InvalidArgument(
+                    f"{self.name} could not tell who to reply to in this conversation: it sends to a profile, "
+                    "not into a thread; pass the Conversation from list_conversations, or send with to=<profile>"
+                ),
+                credits,
             )
         return recipient, credits
 

@@ -13,7 +13,14 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from linkmsg.errors import InvalidArgument, InvalidCursor, NotFoundError, ProviderError, UnsupportedOperation
+from linkmsg.errors import (
+    InvalidArgument,
+    InvalidCursor,
+    LinkmsgError,
+    NotFoundError,
+    ProviderError,
+    UnsupportedOperation,
+)
 from linkmsg.identity import ProfileRef
 from linkmsg.model import Capability, Conversation, Message, SendResult
 from linkmsg.paging import TimeAnchor
@@ -29,6 +36,7 @@ from linkmsg.provider import (
     Settings,
     VendorPage,
     secret,
+    spent_before,
 )
 from linkmsg_linkup.common import COUNTRIES, DEFAULT_COUNTRY, credits_for_results
 from linkmsg_linkup.errors import error_from_body
@@ -166,13 +174,15 @@ class LinkupProvider(Provider):
             raise InvalidArgument("linkup cannot combine unread=True with a category: UNREAD is a category of its own")
         return category
 
-    def _inbox_request(self, limit: int, category: str, position: Position | None) -> Request:
+    def _inbox_request(
+        self, limit: int, category: str, position: Position | None, spent: float | None = None
+    ) -> Request:
         body: dict[str, Any] = {"total_results": limit, "category": category}
         if position is not None:
             if not isinstance(position, str) or not position:
                 raise InvalidCursor("cursor does not hold a LinkupAPI inbox cursor")
             body["next_cursor"] = position
-        return Request("POST", INBOX_PATH, json=body)
+        return Request("POST", INBOX_PATH, json=body, spent=spent)
 
     def list_conversations(
         self,
@@ -249,7 +259,7 @@ class LinkupProvider(Provider):
         body: dict[str, Any] = {"linkedin_url": profile_url, "message_text": request.text}
         if request.media_url is not None:
             body["media_link"] = request.media_url
-        response = yield Request("POST", SEND_PATH, json=body, is_send=True)
+        response = yield Request("POST", SEND_PATH, json=body, is_send=True, spent=lookup_credits or None)
         result = read_send(response.data, with_media=request.media_url is not None)
         if lookup_credits:
             result = attrs.evolve(result, credits_used=(result.credits_used or 0) + lookup_credits)
@@ -279,21 +289,27 @@ class LinkupProvider(Provider):
         spent = 0
         position: str | None = None
         for _ in range(REPLY_LOOKUP_PAGES):
-            response = yield self._inbox_request(self.max_page_size, "INBOX", position)
+            response = yield self._inbox_request(self.max_page_size, "INBOX", position, spent=spent or None)
             page = read_inbox(response.data, category="inbox")
             self._learn(page.mailbox_urn)
             spent += credits_for_results(len(page.conversations))
             for conversation in page.conversations:
                 if conversation.thread_id == target.ref.thread_id:
-                    return self._recipient(conversation), spent
+                    try:
+                        return self._recipient(conversation), spent
+                    except LinkmsgError as exc:
+                        raise spent_before(exc, spent) from None
             position = page.next_cursor
             if position is None:
                 break
-        raise NotFoundError(
-            f"linkup: conversation {target.ref.urn or target.ref.thread_id} is not among the "
-            f"{REPLY_LOOKUP_PAGES * self.max_page_size} most recent inbox conversations; pass the Conversation "
-            "object from list_conversations, or send with to=<profile>",
-            provider=self.name,
+        raise spent_before(
+            NotFoundError(
+                f"linkup: conversation {target.ref.urn or target.ref.thread_id} is not among the "
+                f"{REPLY_LOOKUP_PAGES * self.max_page_size} most recent inbox conversations; pass the Conversation "
+                "object from list_conversations, or send with to=<profile>",
+                provider=self.name,
+            ),
+            spent,
         )
 
 

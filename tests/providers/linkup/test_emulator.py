@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +44,7 @@ ALICE = Participant(
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def client_for(emulator: LinkupEmulator, **settings: Any) -> linkmsg.Client:
+def client_for(emulator: Callable[[httpx.Request], httpx.Response], **settings: Any) -> linkmsg.Client:
     return linkmsg.Client(
         "linkup",
         api_key=API_KEY,
@@ -196,6 +196,54 @@ def test_reply_by_id_reads_the_inbox_first(client: linkmsg.Client, inbox: Inbox,
     assert [r.url.path for r in emulator.requests] == ["/v1/messages/inbox", "/v1/messages/send-message"]
     assert result.conversation_id == conversation.id
     assert result.credits_used == 2
+
+
+def _failing_sends(emulator: LinkupEmulator) -> Callable[[httpx.Request], httpx.Response]:
+    """The emulator, except that every send answers HTTP 500."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/messages/send-message":
+            return httpx.Response(500, json={"status": "error", "message": "internal error"})
+        return emulator(request)
+
+    return handler
+
+
+def test_a_reply_that_fails_after_its_lookup_still_counts_the_lookup(inbox: Inbox, emulator: LinkupEmulator) -> None:
+    conversation = next(c for c in inbox.sorted_conversations() if len(c.participants) == 1)
+    with client_for(_failing_sends(emulator)) as client, pytest.raises(linkmsg.LinkmsgError) as failed:
+        client.send_message("Reply by id", conversation=conversation.id)
+    assert failed.value.credits_used == 1  # the inbox page read to find the recipient
+    assert client.credits_used == 1
+
+
+async def test_the_async_client_counts_them_too(inbox: Inbox, emulator: LinkupEmulator) -> None:
+    conversation = next(c for c in inbox.sorted_conversations() if len(c.participants) == 1)
+    async with linkmsg.AsyncClient(
+        "linkup",
+        api_key=API_KEY,
+        login_token=LOGIN_TOKEN,
+        base_url=BASE,
+        http_transport=httpx.MockTransport(_failing_sends(emulator)),
+    ) as client:
+        with pytest.raises(linkmsg.LinkmsgError) as failed:
+            await client.send_message("Reply by id", conversation=conversation.id)
+        assert failed.value.credits_used == 1 and client.credits_used == 1
+
+
+def test_a_recipient_not_found_after_reading_the_inbox_counts_the_pages_read(client: linkmsg.Client) -> None:
+    missing = "urn:li:msg_conversation:(urn:li:fsd_profile:ACoAAOwnerOwnerOwnerOwnerOwnerOwnerOwnr,2-bm90LWhlcmU=)"
+    with pytest.raises(linkmsg.NotFoundError, match="not among") as failed:
+        client.send_message("hello?", conversation=missing)
+    assert failed.value.credits_used == 1  # one page of 6 conversations
+    assert client.credits_used == 1
+
+
+def test_a_failure_before_anything_was_paid_carries_no_credits(inbox: Inbox) -> None:
+    other_key = LinkupEmulator(inbox, api_key="another-key", login_token=LOGIN_TOKEN)
+    with client_for(other_key) as client, pytest.raises(AuthenticationError) as failed:
+        client.list_conversations()
+    assert failed.value.credits_used is None and client.credits_used == 0
 
 
 def test_reply_with_a_conversation_object_sends_directly(

@@ -255,9 +255,9 @@ def test_flat_send_answer_without_a_known_mailbox_keeps_the_ids_given(client: li
 def test_reply_resolves_the_other_participant_first(client: linkmsg.Client) -> None:
     with cassette("linkup-v2", "reply"):
         result = client.send_message("Tomorrow 10:00 works", conversation=CONV1)
-        with pytest.raises(UnsupportedOperation, match="group conversation"):
+        with pytest.raises(UnsupportedOperation, match="group conversation") as group:
             client.send_message("Hello all", conversation=f"urn:li:msg_conversation:({MAILBOX},{GROUP})")
-        with pytest.raises(InvalidArgument, match="cannot tell the mailbox owner"):
+        with pytest.raises(InvalidArgument, match="cannot tell the mailbox owner") as vanity:
             client.send_message("Hello?", conversation=f"urn:li:msg_conversation:({MAILBOX},{VANITY})")
         known = Conversation(
             id=CONV1,
@@ -270,9 +270,9 @@ def test_reply_resolves_the_other_participant_first(client: linkmsg.Client) -> N
     assert result.message_id == f"urn:li:msg_message:({MAILBOX},abc123)"
     assert result.credits_used == 2  # one history read + the send
     assert direct.credits_used == 1
-    # The reads behind the two refused replies cost a credit each at the vendor, but an
-    # operation that raises cannot report credits to the client (see the report).
-    assert client.credits_used == 3
+    # The reads behind the two refused replies cost a credit each: the errors say so, and the client counts them.
+    assert group.value.credits_used == 1 and vanity.value.credits_used == 1
+    assert client.credits_used == 2 + 1 + 1 + 1
 
 
 # ---------------------------------------------------------------- errors

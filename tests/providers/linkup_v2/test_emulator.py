@@ -88,6 +88,32 @@ def test_history_requests_the_page_size_and_its_credits_add_up(
     assert client.credits_used == emulator.credits_consumed == 2
 
 
+def test_a_vendor_stuck_at_the_boundary_is_an_error_that_counts_its_reads(
+    inbox: Inbox, emulator: LinkupV2Emulator
+) -> None:
+    # A vendor that ignores the cursor and the count: every later page is the first two messages again.
+    def stuck(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["action"] == "get_conversation" and "cursor" in body["params"]:
+            body["params"] = {k: v for k, v in body["params"].items() if k != "cursor"} | {"count": 2}
+            request = httpx.Request(request.method, request.url, headers=request.headers, json=body)
+        return emulator(request)
+
+    conversation = one_to_one(inbox)
+    with linkmsg.Client(
+        "linkup-v2",
+        api_key=API_KEY,
+        account_id=ACCOUNT,
+        base_url="https://emulator.invalid",
+        http_transport=httpx.MockTransport(stuck),
+    ) as client:
+        first = client.list_messages(conversation, limit=2)
+        with pytest.raises(linkmsg.PaginationError, match="keeps returning messages") as failed:
+            client.list_messages(conversation, limit=2, cursor=first.next_cursor)
+        assert failed.value.credits_used == 2  # the page asked for, then the larger re-read
+        assert client.credits_used == 1 + 2 == emulator.credits_consumed
+
+
 def test_unread_filter_and_categories(client: linkmsg.Client, inbox: Inbox, emulator: LinkupV2Emulator) -> None:
     unread = list(client.iter_conversations(unread=True, page_size=2))
     assert [c.id for c in unread] == [c.id for c in inbox.sorted_conversations() if c.unread_count]
