@@ -436,7 +436,8 @@ class LinkupV2Provider(Provider):
             try:
                 people = self._other_people(parsed, [m for _, m in timed])
             except LinkmsgError as exc:
-                raise spent_before(exc, credits) from None
+                spent_before(exc, credits)
+                raise
         if len(people) > 1:
             raise spent_before(
                 UnsupportedOperation(

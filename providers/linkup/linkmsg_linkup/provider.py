@@ -298,7 +298,8 @@ class LinkupProvider(Provider):
                     try:
                         return self._recipient(conversation), spent
                     except LinkmsgError as exc:
-                        raise spent_before(exc, spent) from None
+                        spent_before(exc, spent)
+                        raise
             position = page.next_cursor
             if position is None:
                 break
