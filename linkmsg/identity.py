@@ -193,10 +193,13 @@ class ConversationRef:
     the digits of ``urn:li:conversation:123``); ``mailbox_urn`` is the
     ``urn:li:fsd_profile:…`` of the inbox the conversation was read from, when
     known. Conversation URNs are per mailbox, so a URN needs both.
+    ``sales_nav`` is True for an id spelled ``urn:li:salesNav_thread:…``: a
+    Sales Navigator thread, which a vendor reads through another inbox.
     """
 
     thread_id: str
     mailbox_urn: str | None = None
+    sales_nav: bool = False
 
     @property
     def urn(self) -> str | None:
@@ -259,7 +262,8 @@ def _parse_conversation(value: str, mailbox_urn: str | None) -> ConversationRef:
             if digits.isascii() and digits.isdigit():
                 return ConversationRef(digits, _mailbox(mailbox_urn))
         elif text.startswith(_SALES_THREAD):
-            return _from_thread_key(text[len(_SALES_THREAD) :], value, mailbox_urn)
+            ref = _from_thread_key(text[len(_SALES_THREAD) :], value, mailbox_urn)
+            return ConversationRef(ref.thread_id, ref.mailbox_urn, sales_nav=True)
     elif text.startswith(_KEY_PREFIX):
         return _from_thread_key(text, value, mailbox_urn)
     elif "linkedin.com" in text.lower():

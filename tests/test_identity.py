@@ -67,6 +67,13 @@ def test_every_conversation_spelling_gives_the_same_thread(value: str) -> None:
     assert parse_conversation_id(value).thread_id == THREAD
 
 
+def test_only_the_sales_navigator_spelling_marks_a_sales_navigator_thread() -> None:
+    assert parse_conversation_id(f"urn:li:salesNav_thread:{THREAD}").sales_nav is True
+    assert not any(
+        parse_conversation_id(v).sales_nav for v in (CONVERSATION_URN, THREAD, f"urn:li:messagingThread:{THREAD}")
+    )
+
+
 def test_conversation_urn_carries_its_mailbox() -> None:
     ref = parse_conversation_id(CONVERSATION_URN)
     assert ref == ConversationRef(THREAD, MAILBOX)

@@ -236,9 +236,11 @@ class LinkupV2Provider(Provider):
         return Request("POST", PATH, json=body, is_send=is_send, spent=spent)
 
     def _is_sales_nav(self, target: ConversationTarget) -> bool:
+        if target.ref.sales_nav:  # the id says so (a Conversation's id, or its string kept from another run)
+            return True
         if target.conversation is not None:
             return target.conversation.id.startswith(SALES_NAV_THREAD)
-        return target.ref.thread_id in self._sales_nav_threads
+        return target.ref.thread_id in self._sales_nav_threads  # a bare thread id listed in this process
 
     def _conversation_param(self, target: ConversationTarget) -> str:
         """``conversation_id`` as list_inbox gave it: the msg_conversation URN (classic)."""

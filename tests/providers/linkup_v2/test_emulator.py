@@ -137,6 +137,19 @@ def test_sales_nav_inbox_and_history(client: linkmsg.Client, inbox: Inbox) -> No
     assert page.next_cursor is None and page.total == 15
 
 
+def test_a_sales_nav_id_kept_from_another_run_reads_the_sales_nav_history(
+    inbox: Inbox, emulator: LinkupV2Emulator
+) -> None:
+    with make_client(emulator) as first_run:
+        stored = next(iter(first_run.iter_conversations(sales_nav=True))).id
+    emulator.requests.clear()
+    with make_client(emulator) as client:  # knows nothing of Sales Navigator threads yet
+        page = client.list_messages(stored, limit=5)
+    expected = inbox.messages[inbox.sorted_conversations()[0].id][:5]
+    assert [m.text for m in page] == [m.text for m in expected]
+    assert [b["params"].get("sales_nav") for b in bodies(emulator)] == [True]
+
+
 # ---------------------------------------------------------------- send, reply, mark read
 
 
