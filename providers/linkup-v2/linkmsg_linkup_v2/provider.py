@@ -236,7 +236,7 @@ class LinkupV2Provider(Provider):
         return Request("POST", PATH, json=body, is_send=is_send, spent=spent)
 
     def _is_sales_nav(self, target: ConversationTarget) -> bool:
-        if target.ref.sales_nav:  # the id says so (a Conversation's id, or its string kept from another run)
+        if target.ref.sales_nav:  # spelled urn:li:salesNav_thread:, e.g. an id stored by an earlier run
             return True
         if target.conversation is not None:
             return target.conversation.id.startswith(SALES_NAV_THREAD)
